@@ -1,0 +1,80 @@
+/* Engines (a network compiled for one backend) and execution contexts.
+ *
+ * build:   network + config -> engine (validated, shapes inferred, constants folded)
+ * run:     engine -> context (own activation memory) -> set input shapes and
+ *          tensor addresses -> enqueue on a stream -> synchronize the stream.
+ * On the CPU backend enqueue runs to completion before returning; on device
+ * backends it only queues work. */
+#ifndef INFER_ENGINE_H
+#define INFER_ENGINE_H
+
+#include "infer/network.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum InferBackendKind {
+  INFER_BACKEND_AUTO = 0, /* CUDA when a usable GPU is present, else CPU */
+  INFER_BACKEND_CPU,
+  INFER_BACKEND_CUDA
+} InferBackendKind;
+
+typedef struct InferBuildConfig InferBuildConfig;
+typedef struct InferEngine InferEngine;
+typedef struct InferContext InferContext;
+typedef struct InferStream InferStream;
+
+InferStatus *infer_build_config_create(InferBuildConfig **out);
+void infer_build_config_release(InferBuildConfig *cfg);
+void infer_build_config_set_backend(InferBuildConfig *cfg, InferBackendKind backend);
+/* The shape an input is built for; its dynamic dims get these values.
+ * Inputs without one use 1 for every dynamic dim. */
+InferStatus *infer_build_config_set_input_shape(InferBuildConfig *cfg, const char *input,
+                                                const InferShape *shape);
+
+/* cfg may be NULL (defaults). The network is not kept: it may be released. */
+InferStatus *infer_engine_build(const InferNetwork *net, const InferBuildConfig *cfg,
+                                InferEngine **out);
+void infer_engine_release(InferEngine *engine);
+
+InferBackendKind infer_engine_backend(const InferEngine *engine);
+int infer_engine_num_layers(const InferEngine *engine);
+/* Inputs first, then outputs. */
+int infer_engine_num_io(const InferEngine *engine);
+const char *infer_engine_io_name(const InferEngine *engine, int i);
+bool infer_engine_io_is_input(const InferEngine *engine, int i);
+InferDType infer_engine_io_dtype(const InferEngine *engine, int i);
+/* The declared shape (dynamic dims are -1). */
+InferShape infer_engine_io_shape(const InferEngine *engine, int i);
+int infer_engine_io_index(const InferEngine *engine, const char *name); /* -1 if none */
+
+InferStatus *infer_context_create(InferEngine *engine, InferContext **out);
+void infer_context_release(InferContext *ctx);
+/* Binds a dynamic input's shape; other tensors' shapes follow. */
+InferStatus *infer_context_set_input_shape(InferContext *ctx, const char *name,
+                                           const InferShape *shape);
+/* An output's shape for the current input shapes. Outputs whose size
+ * depends on data (NonMaxSuppression) report their upper bound before a run
+ * and their actual shape after it. */
+InferStatus *infer_context_get_tensor_shape(InferContext *ctx, const char *name,
+                                            InferShape *out);
+/* Where an input is read from or an output written to, in the backend's
+ * memory (host memory for the CPU backend). */
+InferStatus *infer_context_set_tensor_address(InferContext *ctx, const char *name, void *data);
+InferStatus *infer_context_enqueue(InferContext *ctx, InferStream *stream);
+/* After the stream is synchronized: an output's dtype, actual shape and
+ * data (the address set for it, or memory the context owns and reuses on
+ * the next enqueue when none was set). */
+InferStatus *infer_context_get_output(InferContext *ctx, const char *name, InferTensorView *out);
+
+InferStatus *infer_stream_create(InferEngine *engine, InferStream **out);
+InferStatus *infer_stream_synchronize(InferStream *stream);
+void infer_stream_release(InferStream *stream);
+
+const char *infer_version_string(void); /* "0.1.0" */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,12 @@
+/* The infer engine's public C API. */
+#ifndef INFER_H
+#define INFER_H
+
+#include "infer/status.h"
+#include "infer/types.h"
+#include "infer/ops.h"
+#include "infer/network.h"
+#include "infer/engine.h"
+#include "infer/onnx.h"
+
+#endif

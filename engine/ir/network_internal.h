@@ -1,0 +1,52 @@
+/* The network's in-memory form, shared by the builder, the runtime and the
+ * parsers. Tensors and layers live in growable arrays; ids are indices. */
+#ifndef INFER_NETWORK_INTERNAL_H
+#define INFER_NETWORK_INTERNAL_H
+
+#include "infer/network.h"
+
+typedef struct InferTensorDef {
+  char *name;
+  InferDType dtype;        /* UNDEFINED until inferred */
+  InferShape shape;        /* -1 dims are unknown */
+  bool shape_known;        /* rank (and dtype) known */
+  char *dim_names[INFER_MAX_RANK];
+  void *data;              /* constant value (64-byte aligned, owned) or NULL */
+  size_t nbytes;
+  int32_t producer;        /* layer index; -1 for inputs and constants */
+  bool is_input, is_output;
+} InferTensorDef;
+
+typedef struct InferLayer {
+  char *name;
+  InferOp op;
+  InferOpParams params;
+  int32_t n_inputs, n_outputs;
+  InferTensorId *inputs;   /* INFER_NO_TENSOR for absent optional inputs */
+  InferTensorId *outputs;
+} InferLayer;
+
+struct InferNetwork {
+  InferTensorDef *tensors;
+  int32_t n_tensors, cap_tensors;
+  InferLayer *layers;
+  int32_t n_layers, cap_layers;
+  InferTensorId *inputs, *outputs;
+  int32_t n_inputs, n_outputs, cap_inputs, cap_outputs;
+  int32_t *index;          /* open-addressing hash of tensor names -> id, -1 empty */
+  size_t index_cap;
+  int32_t anon_counter;
+};
+
+static inline const InferTensorDef *infer_net_tensor(const InferNetwork *net, InferTensorId t) {
+  return (t >= 0 && t < net->n_tensors) ? &net->tensors[t] : NULL;
+}
+
+/* Allocation helpers that return a status instead of NULL. */
+void *infer_aligned_alloc(size_t bytes);   /* 64-byte aligned, zeroed; free with free() */
+/* A fresh tensor (no producer); name must be unique. */
+InferStatus *infer_network_new_tensor(InferNetwork *net, const char *name, InferTensorId *out);
+/* Makes a name unique by appending a counter when taken. */
+char *infer_network_unique_name(InferNetwork *net, const char *base);
+
+#endif

@@ -1,0 +1,57 @@
+/* The CPU backend: host memory, synchronous execution with the reference
+ * kernels. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "cpu_kernels.h"
+
+static InferStatus *cpu_supports_network(const InferNetwork *net, const InferShapePass *pass) {
+  InferTensorView in[256], out[256];
+  for (int32_t l = 0; l < net->n_layers; l++) {
+    const InferLayer *layer = &net->layers[l];
+    InferOpCall call;
+    infer_layer_call(layer, pass->views, in, out, &call);
+    for (int i = 0; i < layer->n_inputs; i++) in[i].data = NULL;
+    for (int i = 0; i < layer->n_outputs; i++) out[i].data = NULL;
+    const InferCpuKernel *k = infer_cpu_kernel(layer->op);
+    if (!k)
+      return infer_status_new(INFER_ERR_UNSUPPORTED, "layer '%s': op %s has no CPU kernel",
+                              layer->name, infer_op_name(layer->op));
+    INFER_TRY(k->supports(&call));
+  }
+  return NULL;
+}
+
+static InferStatus *cpu_alloc(size_t bytes, void **out) {
+  *out = infer_aligned_alloc(bytes);
+  if (!*out) return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "cannot allocate %zu bytes", bytes);
+  return NULL;
+}
+
+static void cpu_free(void *p) { free(p); }
+
+static InferStatus *cpu_run_layer(const InferOpCall *call, InferStream *stream) {
+  (void)stream;
+  const InferCpuKernel *k = infer_cpu_kernel(call->op);
+  return k->run(call);
+}
+
+static InferStatus *cpu_synchronize(InferStream *stream) {
+  (void)stream;
+  return NULL;
+}
+
+static const InferBackend cpu_backend = {
+  "cpu", INFER_BACKEND_CPU, cpu_supports_network, cpu_alloc, cpu_free, cpu_run_layer,
+  cpu_synchronize,
+};
+
+const InferBackend *infer_backend_cpu(void) { return &cpu_backend; }
+
+const InferBackend *infer_backend_get(InferBackendKind kind) {
+  switch (kind) {
+    case INFER_BACKEND_CPU: return &cpu_backend;
+    default: return NULL;
+  }
+}

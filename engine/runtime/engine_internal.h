@@ -1,0 +1,56 @@
+/* Engines, contexts and the shape pass: the runtime's private structures. */
+#ifndef INFER_ENGINE_INTERNAL_H
+#define INFER_ENGINE_INTERNAL_H
+
+#include "infer/engine.h"
+#include "kernel_call.h"
+#include "network_internal.h"
+
+struct InferBuildConfig {
+  InferBackendKind backend;
+  int32_t n_shapes;
+  char **shape_names;
+  InferShape *shapes;
+};
+
+struct InferEngine {
+  InferBackendKind backend;
+  InferNetwork *net;          /* pruned and folded copy that the engine runs */
+  int32_t n_io, n_inputs;     /* io: inputs first, then outputs */
+  InferTensorId *io;
+  InferShape *io_shapes;      /* declared: dims that follow dynamic input dims are -1 */
+  InferShape *input_build_shapes;
+  int32_t n_source_layers;    /* layers in the network it was built from */
+};
+
+struct InferStream {
+  InferEngine *engine;
+};
+
+/* A shape pass: per-tensor dtype, shape and (when known on the host) value. */
+typedef struct InferShapePass {
+  const InferNetwork *net;
+  InferTensorView *views;
+  void **owned;     /* values this pass computed, freed by infer_shape_pass_free */
+  bool *dynamic;    /* value depends on dynamic input dims */
+  bool *evaluated;  /* per layer: outputs computed on the host during the pass */
+} InferShapePass;
+
+typedef struct InferShapePassOptions {
+  const InferShape *input_shapes;  /* one per network input, in order */
+  bool has_dynamic_dims;           /* Shape/Size results then count as dynamic */
+  size_t small_value_elems;        /* evaluate layers with outputs this small */
+  size_t fold_bytes;               /* evaluate non-dynamic layers up to this size */
+  bool tolerate_unknown;           /* leave outputs unknown instead of failing */
+} InferShapePassOptions;
+
+InferStatus *infer_shape_pass_init(InferShapePass *pass, const InferNetwork *net);
+InferStatus *infer_shape_pass_run(InferShapePass *pass, const InferShapePassOptions *opt);
+void infer_shape_pass_free(InferShapePass *pass);
+
+/* Builds an InferOpCall for a layer from per-tensor views. `in`/`out` must
+ * have room for the layer's inputs/outputs. */
+void infer_layer_call(const InferLayer *layer, const InferTensorView *views, InferTensorView *in,
+                      InferTensorView *out, InferOpCall *call);
+
+#endif
