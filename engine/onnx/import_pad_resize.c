@@ -210,14 +210,11 @@ static InferStatus *import_depth_space(OnnxImporter *imp, const OnnxNode *node, 
     return onnx_invalid(imp, node, "attribute 'blocksize' is missing");
   p.depth_space.blocksize = onnx_attr_int(node, "blocksize", 0);
   p.depth_space.to_space = to_space;
-  if (to_space) {
-    static const char *const modes[] = {"DCR", "CRD", NULL};
-    int mode = 0;
-    INFER_TRY(enum_attr(imp, node, "mode", "DCR", modes, &mode));
-    p.depth_space.crd_mode = mode == 1;
-  } else if (onnx_attr(node, "mode")) {
-    return onnx_unsupported(imp, node, "attribute 'mode' of SpaceToDepth is not supported");
-  }
+  /* SpaceToDepth has a mode since opset 28, DepthToSpace since 11 */
+  static const char *const modes[] = {"DCR", "CRD", NULL};
+  int mode = 0;
+  INFER_TRY(enum_attr(imp, node, "mode", "DCR", modes, &mode));
+  p.depth_space.crd_mode = mode == 1;
   InferTensorId x;
   INFER_TRY(required_input(imp, node, 0, &x));
   return onnx_emit(imp, node, INFER_OP_DEPTH_SPACE, &p, 1, &x, 1);

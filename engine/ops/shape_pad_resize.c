@@ -292,8 +292,6 @@ InferStatus *infer_shape_depth_space(const InferOpCall *call) {
   if (p->blocksize < 1 || p->blocksize > (1 << 20))
     return fail(call, INFER_ERR_INVALID_ARGUMENT, "blocksize %lld is invalid",
                 (long long)p->blocksize);
-  if (!p->to_space && p->crd_mode)
-    return fail(call, INFER_ERR_UNSUPPORTED, "CRD mode is only defined for DepthToSpace");
   int64_t b = p->blocksize;
   InferShape *s = &call->out[0].shape;
   s->rank = 4;

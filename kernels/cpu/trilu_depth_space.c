@@ -52,16 +52,16 @@ InferStatus *infer_cpu_supports_depth_space(const InferOpCall *call) {
   const InferTensorView *x = infer_call_input(call, 0);
   const InferDepthSpaceParams *p = &call->params->depth_space;
   if (infer_dtype_size(x->dtype) == 0) return infer_cpu_unsupported_dtype(call, 0);
-  if (x->shape.rank != 4 || p->blocksize < 1 || (!p->to_space && p->crd_mode))
+  if (x->shape.rank != 4 || p->blocksize < 1)
     return infer_status_new(INFER_ERR_UNSUPPORTED,
-                            "layer '%s' (%s): only 4-D input with a positive blocksize (and "
-                            "CRD only for DepthToSpace) is supported",
+                            "layer '%s' (%s): only 4-D input with a positive blocksize is supported",
                             call->node, infer_op_name(call->op));
   return NULL;
 }
 
 /* Channel of the deep tensor that holds offset (i, j) of channel c of the
- * shallow one (DCR: block offset major; CRD: channel major). */
+ * shallow one (DCR: block offset major; CRD: channel major). SpaceToDepth's
+ * CRD mode (opset 28) is the inverse of DepthToSpace's. */
 static int64_t deep_channel(bool crd, int64_t c, int64_t i, int64_t j, int64_t b,
                             int64_t shallow_c) {
   return crd ? (c * b + i) * b + j : (i * b + j) * shallow_c + c;
