@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: the normal build
-# (unit, model and conformance tests) and the unit tests again under
+# (unit, model, conformance and demo tests) and all of them again under
 # AddressSanitizer + UndefinedBehaviorSanitizer. Run as root or with sudo.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,7 +37,7 @@ run_config() {
 }
 
 run_config build ""
-run_config build-sanitize "--suite unit" -Dsanitize=true
+run_config build-sanitize "" -Dsanitize=true
 
 [ $status -ne 0 ] && [ $total_fail -eq 0 ] && total_fail=1
 echo "tests: $total_ok passed, $total_fail failed, $total_skip skipped"

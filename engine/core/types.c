@@ -123,3 +123,16 @@ uint16_t infer_float_to_half(float f) {
   if (rest > 0x1000 || (rest == 0x1000 && (h & 1))) h++;
   return (uint16_t)(sign | h);
 }
+
+uint64_t infer_hash64(const void *data, size_t size, uint64_t seed) {
+  const unsigned char *p = data;
+  uint64_t h = 1469598103934665603ull ^ seed;
+  for (size_t i = 0; i < size; i++) h = (h ^ p[i]) * 1099511628211ull;
+  /* final avalanche so that nearby inputs give unrelated hashes */
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  h ^= h >> 33;
+  return h;
+}

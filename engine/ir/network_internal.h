@@ -36,6 +36,7 @@ struct InferNetwork {
   int32_t *index;          /* open-addressing hash of tensor names -> id, -1 empty */
   size_t index_cap;
   int32_t anon_counter;
+  uint64_t source_hash;     /* hash of the model file it was parsed from; 0 if built in code */
 };
 
 static inline const InferTensorDef *infer_net_tensor(const InferNetwork *net, InferTensorId t) {

@@ -236,22 +236,43 @@ static InferStatus *import_plain_binary(OnnxImporter *imp, const OnnxNode *node)
   return onnx_unsupported(imp, node, "not an elementwise binary op");
 }
 
-/* Before opset 7 the slope's broadcasting was loosely defined; accept only
- * the forms that mean the same under numpy rules. */
+/* The slope [C] as [C, 1, ...] so that it applies along axis 1 of a rank-r x. */
+static InferStatus *slope_per_channel(OnnxImporter *imp, const OnnxNode *node, InferTensorId slope,
+                                      int64_t c, int32_t r, InferTensorId *out) {
+  InferShape shape = {r - 1, {0}};
+  shape.d[0] = c;
+  for (int i = 1; i < r - 1; i++) shape.d[i] = 1;
+  InferDType dt;
+  const void *data = onnx_constant(imp, slope, &dt, NULL);
+  if (data) return onnx_add_constant(imp, node, "slope", dt, &shape, data, out);
+  InferTensorId dims;
+  INFER_TRY(onnx_add_ints(imp, node, "slope_shape", shape.rank, shape.d, &dims));
+  InferOpParams p;
+  memset(&p, 0, sizeof p);
+  p.reshape.kind = INFER_RESHAPE_SHAPE;
+  InferTensorId in[2] = {slope, dims};
+  return onnx_emit_internal(imp, node, "slope", INFER_OP_RESHAPE, &p, 2, in, 1, out);
+}
+
+/* Before opset 7 a 1-D slope of size C applies per channel (axis 1), which
+ * the test data of that era confirms; a single slope or one shaped like x
+ * means the same under numpy rules. Anything else is rejected. */
 static InferStatus *import_prelu(OnnxImporter *imp, const OnnxNode *node) {
-  if (onnx_opset(imp) < 7) {
-    InferTensorId x, slope;
-    INFER_TRY(require_input(imp, node, 0, &x));
-    INFER_TRY(require_input(imp, node, 1, &slope));
-    InferNetwork *net = onnx_network(imp);
-    InferShape sx = infer_network_tensor_shape(net, x), ss = infer_network_tensor_shape(net, slope);
-    bool known = infer_network_tensor_dtype(net, x) != INFER_DTYPE_UNDEFINED &&
-                 infer_network_tensor_dtype(net, slope) != INFER_DTYPE_UNDEFINED;
-    if (!known || (infer_shape_numel(&ss) != 1 && !infer_shape_equal(&sx, &ss)))
-      return onnx_unsupported(imp, node, "opset %d slope broadcasting is not supported",
-                              onnx_opset(imp));
-  }
-  return emit_binary(imp, node, INFER_BINARY_PRELU);
+  if (onnx_opset(imp) >= 7) return emit_binary(imp, node, INFER_BINARY_PRELU);
+  InferTensorId in[2];
+  INFER_TRY(require_input(imp, node, 0, &in[0]));
+  INFER_TRY(require_input(imp, node, 1, &in[1]));
+  InferNetwork *net = onnx_network(imp);
+  InferShape sx = infer_network_tensor_shape(net, in[0]), ss = infer_network_tensor_shape(net, in[1]);
+  bool known = infer_network_tensor_dtype(net, in[0]) != INFER_DTYPE_UNDEFINED &&
+               infer_network_tensor_dtype(net, in[1]) != INFER_DTYPE_UNDEFINED;
+  if (known && ss.rank == 1 && sx.rank >= 2 && ss.d[0] > 1 && ss.d[0] == sx.d[1])
+    INFER_TRY(slope_per_channel(imp, node, in[1], ss.d[0], sx.rank, &in[1]));
+  else if (!known || (infer_shape_numel(&ss) != 1 && !infer_shape_equal(&sx, &ss)))
+    return onnx_unsupported(imp, node, "opset %d slope broadcasting is not supported",
+                            onnx_opset(imp));
+  InferOpParams p = binary_params(INFER_BINARY_PRELU);
+  return onnx_emit(imp, node, INFER_OP_BINARY, &p, 2, in, 1);
 }
 
 static InferStatus *import_mod(OnnxImporter *imp, const OnnxNode *node) {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "network_internal.h"
 #include "onnx_internal.h"
 
 #define MIN_OPSET 1
@@ -40,6 +41,7 @@ InferStatus *infer_onnx_parse_file(const char *path, InferNetwork **out) {
     return infer_status_new(INFER_ERR_PARSE, "%s: the file is empty, not an ONNX model", path);
   }
   Onnx__ModelProto *model = onnx__model_proto__unpack(NULL, size, buf);
+  uint64_t hash = infer_hash64(buf, size, 0);
   free(buf);
   if (!model)
     return infer_status_new(INFER_ERR_PARSE,
@@ -51,6 +53,7 @@ InferStatus *infer_onnx_parse_file(const char *path, InferNetwork **out) {
   char *dir_copy = strdup(path);
   if (!st && !dir_copy) st = infer_status_new(INFER_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
   if (!st) st = onnx_import_model(model, path, dirname(dir_copy), out);
+  if (!st) (*out)->source_hash = hash;
   free(dir_copy);
   onnx__model_proto__free_unpacked(model, NULL);
   return st;

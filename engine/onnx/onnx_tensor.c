@@ -149,7 +149,7 @@ InferStatus *onnx_tensor_to_view(const Onnx__TensorProto *tp, const char *base_d
   if (external)
     st = read_external(tp, base_dir, file, tname, data, bytes);
   else if (tp->has_raw_data)
-    memcpy(data, tp->raw_data.data, (size_t)bytes);
+    memcpy(data, tp->raw_data.data ? (const void *)tp->raw_data.data : "", (size_t)(tp->raw_data.data ? bytes : 0));
   else
     st = copy_typed(tp, dt, (int64_t)n, data, file, tname);
   if (st) {

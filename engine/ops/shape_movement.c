@@ -473,7 +473,7 @@ static InferStatus *range_scalar(const InferOpCall *c, int i, double *v) {
   return NULL;
 }
 
-/* max(ceil((limit - start) / delta), 0), exactly for integers. */
+/* max(ceil((limit - start) / delta), 0): exactly for integers, in f32 for f32. */
 static InferStatus *range_count(const InferOpCall *c, int64_t *count) {
   double start, limit, delta;
   INFER_TRY(range_scalar(c, 0, &start));
@@ -482,6 +482,8 @@ static InferStatus *range_count(const InferOpCall *c, int64_t *count) {
   if (delta == 0 || isnan(start) || isnan(limit) || isnan(delta))
     return mv_err(c, INFER_ERR_INVALID_ARGUMENT, "delta must be non-zero and values not NaN");
   double q = ceil((limit - start) / delta);
+  if (c->in[0].dtype == INFER_DTYPE_F32) /* ONNX (and numpy) count in the input type */
+    q = ceilf(((float)limit - (float)start) / (float)delta);
   if (!(q < 4e18) || fabs(limit - start) >= 4e18)
     return mv_err(c, INFER_ERR_UNSUPPORTED, "range from %g to %g is too long", start, limit);
   if (c->in[0].dtype == INFER_DTYPE_I64) {

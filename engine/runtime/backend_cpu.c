@@ -12,6 +12,10 @@ static InferStatus *cpu_supports_network(const InferNetwork *net, const InferSha
     const InferLayer *layer = &net->layers[l];
     InferOpCall call;
     infer_layer_call(layer, pass->views, in, out, &call);
+    /* shapes known only at run time: checked when the layer runs */
+    bool deferred = false;
+    for (int i = 0; i < layer->n_outputs; i++) deferred |= out[i].dtype == INFER_DTYPE_UNDEFINED;
+    if (deferred) continue;
     for (int i = 0; i < layer->n_inputs; i++) in[i].data = NULL;
     for (int i = 0; i < layer->n_outputs; i++) out[i].data = NULL;
     const InferCpuKernel *k = infer_cpu_kernel(layer->op);
@@ -34,6 +38,8 @@ static void cpu_free(void *p) { free(p); }
 static InferStatus *cpu_run_layer(const InferOpCall *call, InferStream *stream) {
   (void)stream;
   const InferCpuKernel *k = infer_cpu_kernel(call->op);
+  /* supports() is cheap and guards layers whose shapes were only known now */
+  INFER_TRY(k->supports(call));
   return k->run(call);
 }
 

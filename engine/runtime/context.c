@@ -97,7 +97,7 @@ InferStatus *infer_context_get_tensor_shape(InferContext *c, const char *name, I
   }
   InferShapePass pass;
   INFER_TRY(infer_shape_pass_init(&pass, c->engine->net));
-  InferShapePassOptions opt = {c->input_shapes, true, 4096, 0, false};
+  InferShapePassOptions opt = {c->input_shapes, true, 4096, 0, false, false};
   st = infer_shape_pass_run(&pass, &opt);
   if (!st) *out = pass.views[c->engine->io[i]].shape;
   infer_shape_pass_free(&pass);

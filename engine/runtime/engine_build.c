@@ -188,7 +188,7 @@ static InferStatus *declared_output_shapes(InferEngine *e, const InferBuildConfi
   InferShapePass pass;
   if (!st) st = infer_shape_pass_init(&pass, e->net);
   if (!st) {
-    InferShapePassOptions opt = {alt, true, SMALL_VALUE_ELEMS, 0, true};
+    InferShapePassOptions opt = {alt, true, SMALL_VALUE_ELEMS, 0, true, true};
     st = infer_shape_pass_run(&pass, &opt);
     for (int32_t i = e->n_inputs; !st && i < e->n_io; i++) {
       InferShape *s = &e->io_shapes[i];
@@ -216,7 +216,7 @@ static InferStatus *build_engine(const InferNetwork *net, const InferBuildConfig
     free(shapes);
     return st;
   }
-  InferShapePassOptions opt = {shapes, has_dynamic, SMALL_VALUE_ELEMS, FOLD_BYTES, false};
+  InferShapePassOptions opt = {shapes, has_dynamic, SMALL_VALUE_ELEMS, FOLD_BYTES, false, true};
   st = infer_shape_pass_run(&pass, &opt);
   folded = calloc((size_t)net->n_layers + 1, 1);
   needed = calloc((size_t)net->n_layers + 1, 1);
@@ -278,6 +278,7 @@ InferStatus *infer_engine_build(const InferNetwork *net, const InferBuildConfig 
   if (!e) return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "build: out of memory");
   e->backend = INFER_BACKEND_CPU;
   e->n_source_layers = net->n_layers;
+  e->source_hash = net->source_hash;
   InferStatus *st = build_engine(net, cfg, e);
   if (st) {
     infer_engine_release(e);

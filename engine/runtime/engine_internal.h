@@ -21,6 +21,7 @@ struct InferEngine {
   InferShape *io_shapes;      /* declared: dims that follow dynamic input dims are -1 */
   InferShape *input_build_shapes;
   int32_t n_source_layers;    /* layers in the network it was built from */
+  uint64_t source_hash;       /* the source network's source_hash */
 };
 
 struct InferStream {
@@ -42,6 +43,10 @@ typedef struct InferShapePassOptions {
   size_t small_value_elems;        /* evaluate layers with outputs this small */
   size_t fold_bytes;               /* evaluate non-dynamic layers up to this size */
   bool tolerate_unknown;           /* leave outputs unknown instead of failing */
+  /* Leave a layer's outputs unknown (no error) when a shape input's value
+   * depends on run-time data (a graph input's values): the CPU backend
+   * infers such shapes per run, when the data is there. */
+  bool defer_data_dependent;
 } InferShapePassOptions;
 
 InferStatus *infer_shape_pass_init(InferShapePass *pass, const InferNetwork *net);

@@ -127,6 +127,12 @@ InferStatus *infer_shape_pass_run(InferShapePass *pass, const InferShapePassOpti
       if (layer->inputs[i] != INFER_NO_TENSOR && in[i].dtype == INFER_DTYPE_UNDEFINED)
         unknown_input = true;
     for (int i = 0; i < layer->n_outputs; i++) memset(&out[i], 0, sizeof out[i]);
+    bool value_missing = false;
+    for (int i = 0; i < layer->n_inputs; i++)
+      if ((info->shape_inputs & (1u << i)) && in[i].dtype != INFER_DTYPE_UNDEFINED && !in[i].data &&
+          infer_shape_numel(&in[i].shape) != 0)
+        value_missing = true;
+    if (opt->defer_data_dependent && (unknown_input || value_missing)) continue;
     InferStatus *st = unknown_input ? NULL : info->infer_shape(&call);
     if (st || unknown_input) {
       if (opt->tolerate_unknown) {

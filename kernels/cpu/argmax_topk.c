@@ -89,6 +89,9 @@ InferStatus *infer_cpu_run_argmax(const InferOpCall *call) {
   INFER_TRY(check_axis(call, p->axis, x->shape.rank, &axis));
   int64_t outer, n, inner;
   axis_geometry(&x->shape, axis, &outer, &n, &inner);
+  if (n == 0 && outer * inner != 0)
+    return infer_status_new(INFER_ERR_INVALID_ARGUMENT, "layer '%s' (%s): the axis is empty",
+                            call->node, infer_op_name(call->op));
   for (int64_t o = 0; o < outer; o++) {
     for (int64_t i = 0; i < inner; i++) {
       int64_t base = o * n * inner + i, best = 0;

@@ -384,6 +384,7 @@ static void test_expand_tile(void) {
 
 static void test_generators(void) {
   float f[3] = {1, 5, 2};
+  InferOpParams zp = params_zero();
   InferTensorView in[3], out;
   for (int i = 0; i < 3; i++) in[i] = test_view(INFER_DTYPE_F32, 0, NULL, &f[i]);
   CHECK_OK(test_run_op(INFER_OP_RANGE, NULL, 3, in, 1, &out));
@@ -403,12 +404,12 @@ static void test_generators(void) {
   e[2] = 0;
   CHECK_FAILS(test_run_op(INFER_OP_RANGE, NULL, 3, in, 1, &out), INFER_ERR_INVALID_ARGUMENT, NULL);
   in[1].data = NULL;
-  CHECK_FAILS(shape_only(INFER_OP_RANGE, &(InferOpParams){0}, 3, in, &out), INFER_ERR_UNSUPPORTED,
+  CHECK_FAILS(shape_only(INFER_OP_RANGE, &zp, 3, in, &out), INFER_ERR_UNSUPPORTED,
               NULL);
   for (int i = 0; i < 3; i++) in[i].dtype = INFER_DTYPE_I8;
   out = test_view(INFER_DTYPE_I8, 1, (int64_t[]){1}, NULL);
   CHECK_FAILS(infer_cpu_kernel(INFER_OP_RANGE)->supports(&(InferOpCall){
-                  INFER_OP_RANGE, "test", &(InferOpParams){0}, in, 3, &out, 1}),
+                  INFER_OP_RANGE, "test", &zp, in, 3, &out, 1}),
               INFER_ERR_UNSUPPORTED, NULL);
 
   /* shape and size never read the data (NULL here) */

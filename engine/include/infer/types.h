@@ -49,6 +49,9 @@ bool infer_shape_is_static(const InferShape *s);
 char *infer_shape_str(const InferShape *s, char *buf, size_t size);
 InferShape infer_shape_make(int32_t rank, const int64_t *dims);
 
+/* A 64-bit hash of bytes (FNV-1a folded with a final mix), chained by seed. */
+uint64_t infer_hash64(const void *data, size_t size, uint64_t seed);
+
 /* IEEE half <-> float, round to nearest even. */
 float infer_half_to_float(uint16_t h);
 uint16_t infer_float_to_half(float f);
