@@ -42,25 +42,46 @@ static InferStatus *emit_identity(OnnxImporter *imp, const OnnxNode *node, Infer
   return onnx_emit(imp, node, INFER_OP_RESHAPE, &p, 1, &x, 1);
 }
 
-/* Opsets before 7 broadcast B onto A only with broadcast=1, optionally from
- * `axis`. That is numpy broadcasting unless axis leaves trailing dims of A
- * unmatched, which cannot be expressed and is rejected. */
-static InferStatus *check_legacy_broadcast(OnnxImporter *imp, const OnnxNode *node,
-                                           InferTensorId a, InferTensorId b) {
+/* `t` (of shape s) with ones appended up to new_rank dims, so that numpy
+ * broadcasting lines it up from a leading axis: a reshaped copy when t is a
+ * constant, else a reshape layer. */
+static InferStatus *append_ones(OnnxImporter *imp, const OnnxNode *node, InferTensorId t,
+                                const InferShape *s, int32_t new_rank, InferTensorId *out) {
+  InferShape shape = *s;
+  for (int i = s->rank; i < new_rank; i++) shape.d[i] = 1;
+  shape.rank = new_rank;
+  InferDType dt;
+  const void *data = onnx_constant(imp, t, &dt, NULL);
+  if (data) return onnx_add_constant(imp, node, "aligned", dt, &shape, data, out);
+  InferTensorId dims;
+  INFER_TRY(onnx_add_ints(imp, node, "aligned_shape", shape.rank, shape.d, &dims));
+  InferOpParams p;
+  memset(&p, 0, sizeof p);
+  p.reshape.kind = INFER_RESHAPE_SHAPE;
+  InferTensorId in[2] = {t, dims};
+  return onnx_emit_internal(imp, node, "aligned", INFER_OP_RESHAPE, &p, 2, in, 1, out);
+}
+
+/* Opsets before 7 broadcast B onto A only with broadcast=1, matching B's dims
+ * to A's from `axis` on (trailing dims when absent). Suffix matching is numpy
+ * broadcasting; an earlier axis becomes B reshaped with trailing ones. */
+static InferStatus *legacy_broadcast(OnnxImporter *imp, const OnnxNode *node, InferTensorId a,
+                                     InferTensorId *b) {
   if (onnx_opset(imp) >= 7 || onnx_attr_int(node, "broadcast", 0) == 0 ||
       !onnx_attr(node, "axis"))
     return NULL;
   InferNetwork *net = onnx_network(imp);
   if (infer_network_tensor_dtype(net, a) == INFER_DTYPE_UNDEFINED ||
-      infer_network_tensor_dtype(net, b) == INFER_DTYPE_UNDEFINED)
+      infer_network_tensor_dtype(net, *b) == INFER_DTYPE_UNDEFINED)
     return onnx_unsupported(imp, node, "legacy broadcast with axis needs known input ranks");
-  InferShape sa = infer_network_tensor_shape(net, a), sb = infer_network_tensor_shape(net, b);
+  InferShape sa = infer_network_tensor_shape(net, a), sb = infer_network_tensor_shape(net, *b);
   int64_t axis = onnx_attr_int(node, "axis", 0);
   if (axis < 0) axis += sa.rank;
-  if (axis != sa.rank - sb.rank)
-    return onnx_unsupported(imp, node, "legacy broadcast with axis=%lld is not supported",
-                            (long long)onnx_attr_int(node, "axis", 0));
-  return NULL;
+  if (axis < 0 || axis + sb.rank > sa.rank)
+    return onnx_invalid(imp, node, "legacy broadcast axis=%lld does not fit the input ranks",
+                        (long long)onnx_attr_int(node, "axis", 0));
+  if (axis + sb.rank == sa.rank) return NULL;
+  return append_ones(imp, node, *b, &sb, (int32_t)(sa.rank - axis), b);
 }
 
 /* ---- unary ops without attributes --------------------------------------------- */
@@ -224,7 +245,7 @@ static InferStatus *emit_binary(OnnxImporter *imp, const OnnxNode *node, InferBi
   InferTensorId in[2];
   INFER_TRY(require_input(imp, node, 0, &in[0]));
   INFER_TRY(require_input(imp, node, 1, &in[1]));
-  INFER_TRY(check_legacy_broadcast(imp, node, in[0], in[1]));
+  INFER_TRY(legacy_broadcast(imp, node, in[0], &in[1]));
   InferOpParams p = binary_params(kind);
   return onnx_emit(imp, node, INFER_OP_BINARY, &p, 2, in, 1);
 }
@@ -234,24 +255,6 @@ static InferStatus *import_plain_binary(OnnxImporter *imp, const OnnxNode *node)
     if (strcmp(node->op_type, plain_binary[i].op_type) == 0)
       return emit_binary(imp, node, plain_binary[i].kind);
   return onnx_unsupported(imp, node, "not an elementwise binary op");
-}
-
-/* The slope [C] as [C, 1, ...] so that it applies along axis 1 of a rank-r x. */
-static InferStatus *slope_per_channel(OnnxImporter *imp, const OnnxNode *node, InferTensorId slope,
-                                      int64_t c, int32_t r, InferTensorId *out) {
-  InferShape shape = {r - 1, {0}};
-  shape.d[0] = c;
-  for (int i = 1; i < r - 1; i++) shape.d[i] = 1;
-  InferDType dt;
-  const void *data = onnx_constant(imp, slope, &dt, NULL);
-  if (data) return onnx_add_constant(imp, node, "slope", dt, &shape, data, out);
-  InferTensorId dims;
-  INFER_TRY(onnx_add_ints(imp, node, "slope_shape", shape.rank, shape.d, &dims));
-  InferOpParams p;
-  memset(&p, 0, sizeof p);
-  p.reshape.kind = INFER_RESHAPE_SHAPE;
-  InferTensorId in[2] = {slope, dims};
-  return onnx_emit_internal(imp, node, "slope", INFER_OP_RESHAPE, &p, 2, in, 1, out);
 }
 
 /* Before opset 7 a 1-D slope of size C applies per channel (axis 1), which
@@ -267,7 +270,7 @@ static InferStatus *import_prelu(OnnxImporter *imp, const OnnxNode *node) {
   bool known = infer_network_tensor_dtype(net, in[0]) != INFER_DTYPE_UNDEFINED &&
                infer_network_tensor_dtype(net, in[1]) != INFER_DTYPE_UNDEFINED;
   if (known && ss.rank == 1 && sx.rank >= 2 && ss.d[0] > 1 && ss.d[0] == sx.d[1])
-    INFER_TRY(slope_per_channel(imp, node, in[1], ss.d[0], sx.rank, &in[1]));
+    INFER_TRY(append_ones(imp, node, in[1], &ss, sx.rank - 1, &in[1]));
   else if (!known || (infer_shape_numel(&ss) != 1 && !infer_shape_equal(&sx, &ss)))
     return onnx_unsupported(imp, node, "opset %d slope broadcasting is not supported",
                             onnx_opset(imp));

@@ -27,19 +27,39 @@ static InferStatus *need_input(const InferOpCall *c, int i) {
   return NULL;
 }
 
+/* Tensors of more elements are rejected: far beyond any memory, and the
+ * cap keeps products of dims (taken from shape inputs) clear of overflow. */
+#define MV_MAX_ELEMS ((int64_t)1 << 48)
+
+/* a * b for a, b >= 0, saturating just above MV_MAX_ELEMS. */
+static int64_t mul_capped(int64_t a, int64_t b) {
+  if (a == 0 || b == 0) return 0;
+  return a > MV_MAX_ELEMS / b ? MV_MAX_ELEMS + 1 : a * b;
+}
+
 /* Product of dims [from, to); -1 when any of them is unknown. */
 static int64_t dims_product(const InferShape *s, int from, int to) {
   int64_t p = 1;
   for (int i = from; i < to; i++) {
     if (s->d[i] < 0) return -1;
-    p *= s->d[i];
+    p = mul_capped(p, s->d[i]);
   }
   return p;
 }
 
-static void set_out(const InferOpCall *c, int i, InferDType t, const InferShape *s) {
+/* Sets output i, rejecting shapes of more than MV_MAX_ELEMS elements. */
+static InferStatus *set_out(const InferOpCall *c, int i, InferDType t, const InferShape *s) {
+  int64_t n = 1;
+  for (int k = 0; k < s->rank; k++)
+    if (s->d[k] >= 0) n = mul_capped(n, s->d[k]);
+  if (n > MV_MAX_ELEMS) {
+    char buf[160];
+    return mv_err(c, INFER_ERR_UNSUPPORTED, "output shape %s is too large",
+                  infer_shape_str(s, buf, sizeof buf));
+  }
   c->out[i].dtype = t;
   c->out[i].shape = *s;
+  return NULL;
 }
 
 static bool is_index_dtype(InferDType t) { return t == INFER_DTYPE_I32 || t == INFER_DTYPE_I64; }
@@ -49,12 +69,12 @@ static bool is_index_dtype(InferDType t) { return t == INFER_DTYPE_I32 || t == I
 /* Resolves the -1 entry of a reshape target once the other dims are known. */
 static InferStatus *reshape_infer_dim(const InferOpCall *c, const InferShape *x, InferShape *out,
                                       int infer_at) {
-  int64_t total = infer_shape_numel(x), known = 1;
+  int64_t total = dims_product(x, 0, x->rank), known = 1;
   bool unknown = total < 0;
   for (int i = 0; i < out->rank; i++) {
     if (i == infer_at) continue;
     if (out->d[i] < 0) unknown = true;
-    else known *= out->d[i];
+    else known = mul_capped(known, out->d[i]);
   }
   if (infer_at >= 0) {
     if (unknown) {
@@ -181,8 +201,7 @@ InferStatus *infer_shape_reshape(const InferOpCall *c) {
       return mv_err(c, INFER_ERR_INVALID_ARGUMENT, "unknown reshape kind %d",
                     (int)c->params->reshape.kind);
   }
-  set_out(c, 0, c->in[0].dtype, &out);
-  return NULL;
+  return set_out(c, 0, c->in[0].dtype, &out);
 }
 
 /* ---- transpose, concat, split ------------------------------------------- */
@@ -204,8 +223,7 @@ InferStatus *infer_shape_transpose(const InferOpCall *c) {
     used[src] = true;
     out.d[i] = x->d[src];
   }
-  set_out(c, 0, c->in[0].dtype, &out);
-  return NULL;
+  return set_out(c, 0, c->in[0].dtype, &out);
 }
 
 InferStatus *infer_shape_concat(const InferOpCall *c) {
@@ -238,8 +256,7 @@ InferStatus *infer_shape_concat(const InferOpCall *c) {
       }
     }
   }
-  set_out(c, 0, first->dtype, &out);
-  return NULL;
+  return set_out(c, 0, first->dtype, &out);
 }
 
 /* Sizes of the split parts from the `split` input (n values, must sum to dim). */
@@ -253,8 +270,8 @@ static InferStatus *split_given_sizes(const InferOpCall *c, int64_t dim, int n, 
   INFER_TRY(infer_read_int_input(c, 1, sizes, n, &got));
   int64_t sum = 0;
   for (int i = 0; i < n; i++) {
-    if (sizes[i] < 0)
-      return mv_err(c, INFER_ERR_INVALID_ARGUMENT, "split[%d] = %lld is negative", i,
+    if (sizes[i] < 0 || sizes[i] > MV_MAX_ELEMS)
+      return mv_err(c, INFER_ERR_INVALID_ARGUMENT, "split[%d] = %lld is out of range", i,
                     (long long)sizes[i]);
     sum += sizes[i];
   }
@@ -300,7 +317,7 @@ InferStatus *infer_shape_split(const InferOpCall *c) {
   for (int i = 0; !st && i < n; i++) {
     InferShape s = x->shape;
     s.d[axis] = sizes[i];
-    set_out(c, i, x->dtype, &s);
+    st = set_out(c, i, x->dtype, &s);
   }
   free(sizes);
   return st;
@@ -364,8 +381,7 @@ InferStatus *infer_shape_slice(const InferOpCall *c) {
     int64_t d = x->shape.d[a];
     out.d[a] = d < 0 ? -1 : slice_count(d, starts[k], ends[k], steps[k]);
   }
-  set_out(c, 0, x->dtype, &out);
-  return NULL;
+  return set_out(c, 0, x->dtype, &out);
 }
 
 InferStatus *infer_shape_gather(const InferOpCall *c) {
@@ -387,8 +403,7 @@ InferStatus *infer_shape_gather(const InferOpCall *c) {
   for (int i = 0; i < axis; i++) out.d[j++] = x->d[i];
   for (int i = 0; i < idx->rank; i++) out.d[j++] = idx->d[i];
   for (int i = axis + 1; i < x->rank; i++) out.d[j++] = x->d[i];
-  set_out(c, 0, c->in[0].dtype, &out);
-  return NULL;
+  return set_out(c, 0, c->in[0].dtype, &out);
 }
 
 InferStatus *infer_shape_gather_elements(const InferOpCall *c) {
@@ -409,8 +424,7 @@ InferStatus *infer_shape_gather_elements(const InferOpCall *c) {
       return mv_err(c, INFER_ERR_INVALID_ARGUMENT,
                     "indices dim %d (%lld) is larger than the data's (%lld)", i,
                     (long long)idx->d[i], (long long)x->d[i]);
-  set_out(c, 0, c->in[0].dtype, idx);
-  return NULL;
+  return set_out(c, 0, c->in[0].dtype, idx);
 }
 
 /* ---- expand, tile --------------------------------------------------------- */
@@ -427,8 +441,7 @@ InferStatus *infer_shape_expand(const InferOpCall *c) {
       return mv_err(c, INFER_ERR_INVALID_ARGUMENT, "shape[%d] = %lld is negative", i,
                     (long long)target.d[i]);
   INFER_TRY(infer_broadcast_shapes(c, &c->in[0].shape, &target, &out));
-  set_out(c, 0, c->in[0].dtype, &out);
-  return NULL;
+  return set_out(c, 0, c->in[0].dtype, &out);
 }
 
 InferStatus *infer_shape_tile(const InferOpCall *c) {
@@ -446,10 +459,9 @@ InferStatus *infer_shape_tile(const InferOpCall *c) {
     if (rep[i] < 0)
       return mv_err(c, INFER_ERR_INVALID_ARGUMENT, "repeats[%d] = %lld is negative", i,
                     (long long)rep[i]);
-    out.d[i] = x->d[i] < 0 ? -1 : x->d[i] * rep[i];
+    out.d[i] = x->d[i] < 0 ? -1 : mul_capped(x->d[i], rep[i]);
   }
-  set_out(c, 0, c->in[0].dtype, &out);
-  return NULL;
+  return set_out(c, 0, c->in[0].dtype, &out);
 }
 
 /* ---- generators ------------------------------------------------------------ */
@@ -503,8 +515,7 @@ InferStatus *infer_shape_range(const InferOpCall *c) {
   int64_t n = 0;
   INFER_TRY(range_count(c, &n));
   InferShape out = {1, {n}};
-  set_out(c, 0, c->in[0].dtype, &out);
-  return NULL;
+  return set_out(c, 0, c->in[0].dtype, &out);
 }
 
 /* Shape-15 slicing of the dims: [start, end) after clamping into [0, rank]. */
@@ -519,15 +530,13 @@ InferStatus *infer_shape_shape(const InferOpCall *c) {
   int32_t rank = c->in[0].shape.rank;
   int64_t start = shape_clamp(p->start, rank), end = p->has_end ? shape_clamp(p->end, rank) : rank;
   InferShape out = {1, {end > start ? end - start : 0}};
-  set_out(c, 0, INFER_DTYPE_I64, &out);
-  return NULL;
+  return set_out(c, 0, INFER_DTYPE_I64, &out);
 }
 
 InferStatus *infer_shape_size(const InferOpCall *c) {
   INFER_TRY(need_input(c, 0));
   InferShape out = {0, {0}};
-  set_out(c, 0, INFER_DTYPE_I64, &out);
-  return NULL;
+  return set_out(c, 0, INFER_DTYPE_I64, &out);
 }
 
 InferStatus *infer_shape_constant_of_shape(const InferOpCall *c) {
@@ -546,6 +555,5 @@ InferStatus *infer_shape_constant_of_shape(const InferOpCall *c) {
     if (out.d[i] < 0)
       return mv_err(c, INFER_ERR_INVALID_ARGUMENT, "shape[%d] = %lld is negative", i,
                     (long long)out.d[i]);
-  set_out(c, 0, t, &out);
-  return NULL;
+  return set_out(c, 0, t, &out);
 }

@@ -70,7 +70,15 @@ InferStatus *infer_context_set_input_shape(InferContext *c, const char *name,
   if (shape->rank != decl->rank)
     return infer_status_new(INFER_ERR_INVALID_ARGUMENT, "input '%s': rank %d given, %d expected",
                             name, shape->rank, decl->rank);
+  const InferShape *lo = &c->engine->input_min_shapes[i], *hi = &c->engine->input_max_shapes[i];
   for (int d = 0; d < decl->rank; d++) {
+    if (shape->d[d] < lo->d[d] || shape->d[d] > hi->d[d]) {
+      char a[128], b[128], m[128];
+      return infer_status_new(INFER_ERR_INVALID_ARGUMENT,
+                              "input '%s': shape %s is outside the engine's profile (min %s, max %s)",
+                              name, infer_shape_str(shape, a, sizeof a), infer_shape_str(lo, b, sizeof b),
+                              infer_shape_str(hi, m, sizeof m));
+    }
     if (shape->d[d] < 0 || (decl->d[d] >= 0 && shape->d[d] != decl->d[d])) {
       char a[128], b[128];
       return infer_status_new(INFER_ERR_INVALID_ARGUMENT, "input '%s': shape %s does not fit %s",

@@ -1,6 +1,7 @@
 /* Building an engine: bind input shapes, infer shapes, fold constant
  * sub-graphs, drop layers no output needs, and check that the backend
  * supports every remaining layer. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,77 +12,57 @@
 #define SMALL_VALUE_ELEMS 4096
 #define FOLD_BYTES ((size_t)256 << 20)
 
-InferStatus *infer_build_config_create(InferBuildConfig **out) {
-  *out = calloc(1, sizeof **out);
-  if (!*out) return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "build config: out of memory");
-  return NULL;
-}
-
-void infer_build_config_release(InferBuildConfig *cfg) {
-  if (!cfg) return;
-  for (int i = 0; i < cfg->n_shapes; i++) free(cfg->shape_names[i]);
-  free(cfg->shape_names);
-  free(cfg->shapes);
-  free(cfg);
-}
-
-void infer_build_config_set_backend(InferBuildConfig *cfg, InferBackendKind backend) {
-  cfg->backend = backend;
-}
-
-InferStatus *infer_build_config_set_input_shape(InferBuildConfig *cfg, const char *input,
-                                                const InferShape *shape) {
-  for (int i = 0; i < cfg->n_shapes; i++)
-    if (strcmp(cfg->shape_names[i], input) == 0) {
-      cfg->shapes[i] = *shape;
-      return NULL;
-    }
-  char **names = realloc(cfg->shape_names, sizeof(char *) * (size_t)(cfg->n_shapes + 1));
-  if (names) cfg->shape_names = names;
-  InferShape *shapes = realloc(cfg->shapes, sizeof(InferShape) * (size_t)(cfg->n_shapes + 1));
-  if (shapes) cfg->shapes = shapes;
-  char *copy = strdup(input);
-  if (!names || !shapes || !copy) {
-    free(copy);
-    return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "build config: out of memory");
-  }
-  cfg->shape_names[cfg->n_shapes] = copy;
-  cfg->shapes[cfg->n_shapes++] = *shape;
-  return NULL;
-}
-
-/* The shape each input is built for: the config's, else dynamic dims = `fill`. */
+/* The opt/min/max shapes of every input: the config's profile, else
+ * dynamic dims get opt = `fill` and accept any size (0 .. INT32_MAX). */
 static InferStatus *bind_input_shapes(const InferNetwork *net, const InferBuildConfig *cfg,
-                                      int64_t fill, InferShape *shapes, bool *has_dynamic) {
+                                      int64_t fill, InferShape *opt_shapes, InferShape *min_shapes,
+                                      InferShape *max_shapes, bool *has_dynamic) {
   *has_dynamic = false;
   for (int32_t i = 0; i < net->n_inputs; i++) {
     const InferTensorDef *t = &net->tensors[net->inputs[i]];
     InferShape s = t->shape;
-    const InferShape *given = NULL;
-    for (int j = 0; cfg && j < cfg->n_shapes; j++)
-      if (strcmp(cfg->shape_names[j], t->name) == 0) given = &cfg->shapes[j];
     for (int d = 0; d < s.rank; d++) {
       if (s.d[d] >= 0) continue;
       *has_dynamic = true;
       s.d[d] = fill;
     }
-    if (given) {
-      if (given->rank != s.rank)
-        return infer_status_new(INFER_ERR_INVALID_ARGUMENT,
-                                "input '%s': shape of rank %d given, the network declares rank %d",
-                                t->name, given->rank, s.rank);
-      for (int d = 0; d < s.rank; d++) {
-        if (t->shape.d[d] >= 0 && given->d[d] != t->shape.d[d])
-          return infer_status_new(INFER_ERR_INVALID_ARGUMENT,
-                                  "input '%s': dimension %d is fixed at %lld, %lld given", t->name,
-                                  d, (long long)t->shape.d[d], (long long)given->d[d]);
-        if (given->d[d] < 0)
-          return infer_status_new(INFER_ERR_INVALID_ARGUMENT,
-                                  "input '%s': dimension %d of the given shape is negative", t->name, d);
-        s.d[d] = given->d[d];
+    InferShape lo = s, hi = s;
+    for (int d = 0; d < s.rank; d++)
+      if (t->shape.d[d] < 0) {
+        lo.d[d] = 0;
+        hi.d[d] = INT32_MAX;
       }
+    const InferInputProfile *p = infer_build_config_profile(cfg, t->name);
+    if (p) {
+      const InferShape *three[3] = {&p->min, &p->opt, &p->max};
+      InferShape *dst[3] = {&lo, &s, &hi};
+      for (int k = 0; k < 3; k++) {
+        if (three[k]->rank != s.rank)
+          return infer_status_new(INFER_ERR_INVALID_ARGUMENT,
+                                  "input '%s': shape of rank %d given, the network declares rank %d",
+                                  t->name, three[k]->rank, s.rank);
+        for (int d = 0; d < s.rank; d++) {
+          if (t->shape.d[d] >= 0 && three[k]->d[d] != t->shape.d[d])
+            return infer_status_new(INFER_ERR_INVALID_ARGUMENT,
+                                    "input '%s': dimension %d is fixed at %lld, %lld given",
+                                    t->name, d, (long long)t->shape.d[d], (long long)three[k]->d[d]);
+          if (three[k]->d[d] < 0)
+            return infer_status_new(INFER_ERR_INVALID_ARGUMENT,
+                                    "input '%s': dimension %d of the given shape is negative",
+                                    t->name, d);
+          dst[k]->d[d] = three[k]->d[d];
+        }
+      }
+      for (int d = 0; d < s.rank; d++)
+        if (lo.d[d] > s.d[d] || s.d[d] > hi.d[d])
+          return infer_status_new(INFER_ERR_INVALID_ARGUMENT,
+                                  "input '%s': dimension %d must satisfy min <= opt <= max "
+                                  "(%lld, %lld, %lld given)", t->name, d, (long long)lo.d[d],
+                                  (long long)s.d[d], (long long)hi.d[d]);
     }
-    shapes[i] = s;
+    opt_shapes[i] = s;
+    if (min_shapes) min_shapes[i] = lo;
+    if (max_shapes) max_shapes[i] = hi;
   }
   return NULL;
 }
@@ -183,7 +164,7 @@ static InferStatus *declared_output_shapes(InferEngine *e, const InferBuildConfi
   InferShape *alt = calloc((size_t)e->n_inputs + 1, sizeof *alt);
   if (!alt) return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "build: out of memory");
   bool dyn;
-  InferStatus *st = bind_input_shapes(e->net, NULL, 2, alt, &dyn);
+  InferStatus *st = bind_input_shapes(e->net, NULL, 2, alt, NULL, NULL, &dyn);
   (void)cfg;
   InferShapePass pass;
   if (!st) st = infer_shape_pass_init(&pass, e->net);
@@ -206,9 +187,17 @@ static InferStatus *declared_output_shapes(InferEngine *e, const InferBuildConfi
 static InferStatus *build_engine(const InferNetwork *net, const InferBuildConfig *cfg,
                                  InferEngine *e) {
   bool has_dynamic;
-  InferShape *shapes = calloc((size_t)net->n_inputs + 1, sizeof *shapes);
-  if (!shapes) return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "build: out of memory");
-  InferStatus *st = bind_input_shapes(net, cfg, 1, shapes, &has_dynamic);
+  size_t n_in = (size_t)net->n_inputs + 1;
+  InferShape *shapes = calloc(n_in, sizeof *shapes);
+  e->input_min_shapes = calloc(n_in, sizeof(InferShape));
+  e->input_max_shapes = calloc(n_in, sizeof(InferShape));
+  if (!shapes || !e->input_min_shapes || !e->input_max_shapes) {
+    free(shapes);
+    return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "build: out of memory");
+  }
+  InferStatus *st = bind_input_shapes(net, cfg, 1, shapes, e->input_min_shapes,
+                                      e->input_max_shapes, &has_dynamic);
+  if (!st) st = infer_build_progress(cfg, "shapes", 0, 3);
   InferShapePass pass;
   bool *folded = NULL, *needed = NULL;
   if (!st) st = infer_shape_pass_init(&pass, net);
@@ -228,6 +217,7 @@ static InferStatus *build_engine(const InferNetwork *net, const InferBuildConfig
     for (int i = 0; i < layer->n_outputs; i++) fold &= !pass.dynamic[layer->outputs[i]];
     folded[l] = fold;
   }
+  if (!st) st = infer_build_progress(cfg, "folding", 1, 3);
   if (!st) {
     mark_needed(net, &pass, folded, needed);
     st = rebuild(net, &pass, needed, &e->net);
@@ -240,7 +230,8 @@ static InferStatus *build_engine(const InferNetwork *net, const InferBuildConfig
     return st;
   }
   /* check the engine's network as it will run */
-  st = infer_shape_pass_init(&pass, e->net);
+  st = infer_build_progress(cfg, "checking", 2, 3);
+  if (!st) st = infer_shape_pass_init(&pass, e->net);
   if (!st) {
     opt.fold_bytes = 0;
     st = infer_shape_pass_run(&pass, &opt);
@@ -263,6 +254,7 @@ static InferStatus *build_engine(const InferNetwork *net, const InferBuildConfig
     infer_shape_pass_free(&pass);
   }
   e->input_build_shapes = shapes;
+  if (!st) st = infer_build_progress(cfg, "checking", 3, 3);
   return st;
 }
 
@@ -279,6 +271,7 @@ InferStatus *infer_engine_build(const InferNetwork *net, const InferBuildConfig 
   e->backend = INFER_BACKEND_CPU;
   e->n_source_layers = net->n_layers;
   e->source_hash = net->source_hash;
+  e->precisions = cfg ? cfg->precisions : INFER_PRECISION_FP32;
   InferStatus *st = build_engine(net, cfg, e);
   if (st) {
     infer_engine_release(e);
@@ -294,6 +287,8 @@ void infer_engine_release(InferEngine *e) {
   free(e->io);
   free(e->io_shapes);
   free(e->input_build_shapes);
+  free(e->input_min_shapes);
+  free(e->input_max_shapes);
   free(e);
 }
 

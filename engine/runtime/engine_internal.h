@@ -6,12 +6,33 @@
 #include "kernel_call.h"
 #include "network_internal.h"
 
+typedef struct InferInputProfile {
+  char *name;
+  InferShape min, opt, max;
+} InferInputProfile;
+
+typedef struct InferLayerPrecision {
+  char *layer;
+  InferPrecision precision;
+} InferLayerPrecision;
+
 struct InferBuildConfig {
   InferBackendKind backend;
-  int32_t n_shapes;
-  char **shape_names;
-  InferShape *shapes;
+  unsigned precisions;
+  int32_t n_profiles, n_layer_precisions;
+  InferInputProfile *profiles;
+  InferLayerPrecision *layer_precisions;
+  size_t workspace_limit;
+  char *timing_cache;
+  int optimization_level;
+  InferBuildProgressFn progress;
+  void *progress_user;
 };
+
+/* The config's profile of an input, or NULL. */
+const InferInputProfile *infer_build_config_profile(const InferBuildConfig *cfg, const char *input);
+/* Reports progress; returns a "cancelled" status when the callback says stop. */
+InferStatus *infer_build_progress(const InferBuildConfig *cfg, const char *phase, int done, int total);
 
 struct InferEngine {
   InferBackendKind backend;
@@ -19,7 +40,9 @@ struct InferEngine {
   int32_t n_io, n_inputs;     /* io: inputs first, then outputs */
   InferTensorId *io;
   InferShape *io_shapes;      /* declared: dims that follow dynamic input dims are -1 */
-  InferShape *input_build_shapes;
+  InferShape *input_build_shapes; /* the profile's opt shapes */
+  InferShape *input_min_shapes, *input_max_shapes;
+  unsigned precisions;        /* allowed when it was built */
   int32_t n_source_layers;    /* layers in the network it was built from */
   uint64_t source_hash;       /* the source network's source_hash */
 };

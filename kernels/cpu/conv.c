@@ -87,8 +87,8 @@ static void conv_add_tap(const ConvPlan *pl, const float *x, float wv, const int
     int64_t iz = oz * g->s[0] + off[0];
     for (int64_t oy = lo[1]; oy <= hi[1]; oy++) {
       int64_t iy = oy * g->s[1] + off[1];
-      float *yr = y + (oz * g->out[1] + oy) * g->out[2];
-      const float *xr = x + (iz * g->in[1] + iy) * g->in[2];
+      float *restrict yr = y + (oz * g->out[1] + oy) * g->out[2];
+      const float *restrict xr = x + (iz * g->in[1] + iy) * g->in[2];
       int64_t sx = g->s[2], ox0 = off[2];
       if (sx == 1) {
         for (int64_t ox = lo[2]; ox <= hi[2]; ox++) yr[ox] += wv * xr[ox + ox0];
@@ -100,11 +100,13 @@ static void conv_add_tap(const ConvPlan *pl, const float *x, float wv, const int
 }
 
 /* One output plane: bias, then every input channel of the group. */
-static void conv_plane(const ConvPlan *pl, const float *x, const float *w, float bias, float *y) {
+static void conv_plane(const ConvPlan *pl, const float *x, const float *w, float bias,
+                       float *restrict y) {
   int64_t cg = pl->in_ch / pl->group;
   for (int64_t i = 0; i < pl->out_size; i++) y[i] = bias;
   for (int64_t ci = 0; ci < cg; ci++) {
-    const float *xp = x + ci * pl->in_size, *wp = w + ci * pl->k_size;
+    const float *restrict xp = x + ci * pl->in_size;
+    const float *wp = w + ci * pl->k_size;
     if (pl->pointwise) {
       float wv = wp[0];
       for (int64_t i = 0; i < pl->out_size; i++) y[i] += wv * xp[i];

@@ -235,13 +235,33 @@ static int64_t clamp_index(int64_t i, int64_t n) { return i < 0 ? 0 : i >= n ? n
 
 /* ---- nearest: gather whole elements -------------------------------------- */
 
+/* The extrapolation value in dtype t: integers round half to even and
+ * saturate, like the reference's saturate_cast. */
+static void extrapolation_element(InferDType t, double v, uint8_t *elem) {
+  double lo = 0.0, hi = 0.0;
+  switch (t) {
+    case INFER_DTYPE_I8: lo = -128.0, hi = 127.0; break;
+    case INFER_DTYPE_U8: lo = 0.0, hi = 255.0; break;
+    case INFER_DTYPE_I32: lo = -2147483648.0, hi = 2147483647.0; break;
+    case INFER_DTYPE_I64: lo = -9223372036854775808.0, hi = 9223372036854775807.0; break;
+    default: infer_cpu_store(elem, t, 0, v); return;
+  }
+  v = nearbyint(v);
+  if (t == INFER_DTYPE_I64 && v >= hi) {
+    int64_t max = INT64_MAX;
+    memcpy(elem, &max, sizeof max);
+    return;
+  }
+  infer_cpu_store(elem, t, 0, v < lo ? lo : v > hi ? hi : v);
+}
+
 static void run_nearest(const InferOpCall *call, const AxisSpec *spec, const AxisTable *tab) {
   const InferShape *xs = &call->in[0].shape, *ys = &call->out[0].shape;
   size_t es = infer_dtype_size(call->out[0].dtype);
   const uint8_t *src = call->in[0].data;
   uint8_t *dst = call->out[0].data;
   uint8_t fill[8] = {0};
-  infer_cpu_store(fill, call->out[0].dtype, 0, (double)call->params->resize.extrapolation_value);
+  extrapolation_element(call->out[0].dtype, (double)call->params->resize.extrapolation_value, fill);
   int64_t xstr[INFER_MAX_RANK], total = infer_shape_numel(ys);
   infer_cpu_strides(xs, xstr);
   for (int64_t idx = 0; idx < total; idx++) {

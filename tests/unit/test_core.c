@@ -222,7 +222,51 @@ static void test_build_errors(void) {
   infer_network_release(net);
 }
 
+static int progress_calls;
+static bool count_progress(const char *phase, int done, int total, void *user) {
+  (void)phase;
+  (void)user;
+  progress_calls++;
+  return done < total || total == 0 ? *(bool *)user : true;
+}
+
+/* Optimization profiles bound what contexts accept; progress is reported
+ * and can cancel a build. */
+static void test_profile_and_progress(void) {
+  InferNetwork *net = small_mlp();
+  InferBuildConfig *cfg;
+  CHECK_OK(infer_build_config_create(&cfg));
+  InferShape lo = {2, {1, 4}}, opt = {2, {2, 4}}, hi = {2, {4, 4}}, bad = {2, {5, 3}};
+  char msg[512];
+  CHECK_OK(infer_build_config_set_input_range(cfg, "x", &lo, &opt, &hi));
+  bool keep_going = true;
+  infer_build_config_set_progress(cfg, count_progress, &keep_going);
+  InferEngine *engine = NULL;
+  CHECK_OK(infer_engine_build(net, cfg, &engine));
+  CHECK(progress_calls >= 3);
+  if (engine) {
+    InferContext *ctx;
+    CHECK_OK(infer_context_create(engine, &ctx));
+    InferShape s3 = {2, {3, 4}}, s5 = {2, {5, 4}};
+    CHECK_OK(infer_context_set_input_shape(ctx, "x", &s3));
+    CHECK_FAILS(infer_context_set_input_shape(ctx, "x", &s5), INFER_ERR_INVALID_ARGUMENT, msg);
+    CHECK(strstr(msg, "profile") != NULL);
+    infer_context_release(ctx);
+    infer_engine_release(engine);
+  }
+  keep_going = false;
+  CHECK_FAILS(infer_engine_build(net, cfg, &engine), INFER_ERR_INVALID_ARGUMENT, msg);
+  CHECK(strstr(msg, "cancelled") != NULL);
+  keep_going = true;
+  CHECK_OK(infer_build_config_set_input_range(cfg, "x", &lo, &bad, &hi));
+  CHECK_FAILS(infer_engine_build(net, cfg, &engine), INFER_ERR_INVALID_ARGUMENT, msg);
+  CHECK(strstr(msg, "'x'") != NULL);
+  infer_build_config_release(cfg);
+  infer_network_release(net);
+}
+
 int main(void) {
+  test_profile_and_progress();
   test_tables_cover_every_op();
   test_status();
   test_half();

@@ -28,10 +28,49 @@ typedef struct InferStream InferStream;
 InferStatus *infer_build_config_create(InferBuildConfig **out);
 void infer_build_config_release(InferBuildConfig *cfg);
 void infer_build_config_set_backend(InferBuildConfig *cfg, InferBackendKind backend);
-/* The shape an input is built for; its dynamic dims get these values.
- * Inputs without one use 1 for every dynamic dim. */
+
+/* Precisions the builder may choose from, per layer (FP32 is always allowed).
+ * The CPU backend computes every layer in FP32 whatever is allowed. */
+enum {
+  INFER_PRECISION_FP32 = 1u << 0,
+  INFER_PRECISION_FP16 = 1u << 1,
+  INFER_PRECISION_INT8 = 1u << 2,
+  INFER_PRECISION_BEST = INFER_PRECISION_FP32 | INFER_PRECISION_FP16 | INFER_PRECISION_INT8
+};
+typedef enum InferPrecision {
+  INFER_PREC_FP32 = INFER_PRECISION_FP32,
+  INFER_PREC_FP16 = INFER_PRECISION_FP16,
+  INFER_PREC_INT8 = INFER_PRECISION_INT8
+} InferPrecision;
+void infer_build_config_set_precisions(InferBuildConfig *cfg, unsigned flags);
+unsigned infer_build_config_precisions(const InferBuildConfig *cfg);
+/* Pins a layer (by name) to one precision, e.g. the first and last layers
+ * of an INT8 engine to FP16. */
+InferStatus *infer_build_config_set_layer_precision(InferBuildConfig *cfg, const char *layer,
+                                                    InferPrecision precision);
+
+/* The optimization profile of an input with dynamic dims: contexts accept
+ * shapes from min to max (per dim), kernels are tuned for opt, activation
+ * memory is planned for max. */
+InferStatus *infer_build_config_set_input_range(InferBuildConfig *cfg, const char *input,
+                                                const InferShape *min, const InferShape *opt,
+                                                const InferShape *max);
+/* Shorthand for min = opt = max = shape. Inputs without a shape or range
+ * are built for 1 in every dynamic dim and accept any size there. */
 InferStatus *infer_build_config_set_input_shape(InferBuildConfig *cfg, const char *input,
                                                 const InferShape *shape);
+
+/* Scratch memory a layer's kernel may use (0: no limit). */
+void infer_build_config_set_workspace_limit(InferBuildConfig *cfg, size_t bytes);
+/* A file of kernel timings kept across builds (read if present, written after). */
+InferStatus *infer_build_config_set_timing_cache(InferBuildConfig *cfg, const char *path);
+/* 0 (fastest build) .. 5 (most tactics tried); default 3. */
+void infer_build_config_set_optimization_level(InferBuildConfig *cfg, int level);
+
+/* Called during long builds: phase ("shapes", "folding", "checking",
+ * "tuning"), done of total steps. Returning false cancels the build. */
+typedef bool (*InferBuildProgressFn)(const char *phase, int done, int total, void *user);
+void infer_build_config_set_progress(InferBuildConfig *cfg, InferBuildProgressFn fn, void *user);
 
 /* cfg may be NULL (defaults). The network is not kept: it may be released. */
 InferStatus *infer_engine_build(const InferNetwork *net, const InferBuildConfig *cfg,

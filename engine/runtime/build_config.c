@@ -1,0 +1,126 @@
+/* The builder configuration: backend, precisions, optimization profiles,
+ * workspace, timing cache, optimization level and progress reporting. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+
+InferStatus *infer_build_config_create(InferBuildConfig **out) {
+  *out = calloc(1, sizeof **out);
+  if (!*out) return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "build config: out of memory");
+  (*out)->precisions = INFER_PRECISION_FP32;
+  (*out)->optimization_level = 3;
+  return NULL;
+}
+
+void infer_build_config_release(InferBuildConfig *cfg) {
+  if (!cfg) return;
+  for (int i = 0; i < cfg->n_profiles; i++) free(cfg->profiles[i].name);
+  for (int i = 0; i < cfg->n_layer_precisions; i++) free(cfg->layer_precisions[i].layer);
+  free(cfg->profiles);
+  free(cfg->layer_precisions);
+  free(cfg->timing_cache);
+  free(cfg);
+}
+
+void infer_build_config_set_backend(InferBuildConfig *cfg, InferBackendKind backend) {
+  cfg->backend = backend;
+}
+
+void infer_build_config_set_precisions(InferBuildConfig *cfg, unsigned flags) {
+  cfg->precisions = (flags & INFER_PRECISION_BEST) | INFER_PRECISION_FP32;
+}
+
+unsigned infer_build_config_precisions(const InferBuildConfig *cfg) { return cfg->precisions; }
+
+InferStatus *infer_build_config_set_layer_precision(InferBuildConfig *cfg, const char *layer,
+                                                    InferPrecision precision) {
+  if (!layer || !*layer)
+    return infer_status_new(INFER_ERR_INVALID_ARGUMENT, "layer precision: no layer name given");
+  if (precision != INFER_PREC_FP32 && precision != INFER_PREC_FP16 && precision != INFER_PREC_INT8)
+    return infer_status_new(INFER_ERR_INVALID_ARGUMENT, "layer '%s': unknown precision %d", layer,
+                            (int)precision);
+  for (int i = 0; i < cfg->n_layer_precisions; i++)
+    if (strcmp(cfg->layer_precisions[i].layer, layer) == 0) {
+      cfg->layer_precisions[i].precision = precision;
+      return NULL;
+    }
+  InferLayerPrecision *grown = realloc(cfg->layer_precisions,
+                                       sizeof *grown * (size_t)(cfg->n_layer_precisions + 1));
+  char *copy = strdup(layer);
+  if (!grown || !copy) {
+    free(copy);
+    if (grown) cfg->layer_precisions = grown;
+    return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "build config: out of memory");
+  }
+  cfg->layer_precisions = grown;
+  grown[cfg->n_layer_precisions].layer = copy;
+  grown[cfg->n_layer_precisions++].precision = precision;
+  return NULL;
+}
+
+const InferInputProfile *infer_build_config_profile(const InferBuildConfig *cfg, const char *input) {
+  for (int i = 0; cfg && i < cfg->n_profiles; i++)
+    if (strcmp(cfg->profiles[i].name, input) == 0) return &cfg->profiles[i];
+  return NULL;
+}
+
+InferStatus *infer_build_config_set_input_range(InferBuildConfig *cfg, const char *input,
+                                                const InferShape *min, const InferShape *opt,
+                                                const InferShape *max) {
+  if (!input || !min || !opt || !max)
+    return infer_status_new(INFER_ERR_INVALID_ARGUMENT, "input range: missing argument");
+  if (min->rank != opt->rank || opt->rank != max->rank)
+    return infer_status_new(INFER_ERR_INVALID_ARGUMENT,
+                            "input '%s': min, opt and max shapes have different ranks", input);
+  InferInputProfile *p = (InferInputProfile *)infer_build_config_profile(cfg, input);
+  if (!p) {
+    InferInputProfile *grown = realloc(cfg->profiles, sizeof *grown * (size_t)(cfg->n_profiles + 1));
+    char *copy = strdup(input);
+    if (!grown || !copy) {
+      free(copy);
+      if (grown) cfg->profiles = grown;
+      return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "build config: out of memory");
+    }
+    cfg->profiles = grown;
+    p = &grown[cfg->n_profiles++];
+    p->name = copy;
+  }
+  p->min = *min;
+  p->opt = *opt;
+  p->max = *max;
+  return NULL;
+}
+
+InferStatus *infer_build_config_set_input_shape(InferBuildConfig *cfg, const char *input,
+                                                const InferShape *shape) {
+  return infer_build_config_set_input_range(cfg, input, shape, shape, shape);
+}
+
+void infer_build_config_set_workspace_limit(InferBuildConfig *cfg, size_t bytes) {
+  cfg->workspace_limit = bytes;
+}
+
+InferStatus *infer_build_config_set_timing_cache(InferBuildConfig *cfg, const char *path) {
+  char *copy = path ? strdup(path) : NULL;
+  if (path && !copy) return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "build config: out of memory");
+  free(cfg->timing_cache);
+  cfg->timing_cache = copy;
+  return NULL;
+}
+
+void infer_build_config_set_optimization_level(InferBuildConfig *cfg, int level) {
+  cfg->optimization_level = level < 0 ? 0 : (level > 5 ? 5 : level);
+}
+
+void infer_build_config_set_progress(InferBuildConfig *cfg, InferBuildProgressFn fn, void *user) {
+  cfg->progress = fn;
+  cfg->progress_user = user;
+}
+
+InferStatus *infer_build_progress(const InferBuildConfig *cfg, const char *phase, int done, int total) {
+  if (!cfg || !cfg->progress) return NULL;
+  if (!cfg->progress(phase, done, total, cfg->progress_user))
+    return infer_status_new(INFER_ERR_INVALID_ARGUMENT, "build cancelled during %s", phase);
+  return NULL;
+}

@@ -1,0 +1,65 @@
+/* Activation memory planning: tensors whose lifetimes do not overlap share
+ * bytes of one arena.
+ *
+ * Liveness. Layers run in index order. A planned tensor is live from the
+ * layer that produces it to the last layer that reads it, both ends
+ * inclusive (a tensor nobody reads is live only at its producer). Two
+ * tensors conflict when their intervals intersect: kernels are not
+ * in-place, so the output of layer i never reuses the bytes of an input of
+ * layer i. A planned tensor without a producer is live from layer 0.
+ *
+ * Placement (greedy by size, best fit). Tensors are placed largest first;
+ * each goes into the smallest gap between the already placed tensors it
+ * conflicts with that can hold it (the lowest such gap on ties), or above
+ * all of them when no gap fits. Offsets are multiples of the alignment. A
+ * few orderings (size, size x lifetime, first use) and fits (best, first)
+ * are tried and the smallest arena is kept; the result is deterministic.
+ *
+ * lower_bound is the largest sum of sizes of tensors live at one layer: no
+ * plan can use less. The arena never exceeds the sum of the aligned sizes. */
+#ifndef INFER_MEMORY_PLAN_H
+#define INFER_MEMORY_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine_internal.h"
+
+typedef struct InferMemoryPlan {
+  int32_t n_tensors;
+  int64_t *offset;      /* per tensor id: byte offset in the arena, -1 if the tensor is not
+                         * planned (graph inputs, graph outputs, constants, tensors of layers
+                         * that are not run); 0 for planned tensors of size 0 */
+  size_t *size;         /* per tensor id: bytes (0 when not planned) */
+  int32_t *first_use;   /* per tensor id: layer index interval of liveness (inclusive); */
+  int32_t *last_use;    /* -1 for tensors that no layer produces or reads */
+  size_t arena_bytes;   /* the arena size: the highest end, rounded up to the alignment */
+  size_t lower_bound;   /* largest sum of sizes of simultaneously live planned tensors */
+  size_t no_reuse_bytes; /* sum of the aligned sizes of planned tensors (one buffer each) */
+  size_t alignment;     /* every offset is a multiple of it */
+} InferMemoryPlan;
+
+/* tensor_bytes: per tensor id, bytes needed (from shapes bound at the
+ * maximum profile). planned: per tensor id, true for activations that need
+ * arena space. alignment: a power of two or any other positive number (0
+ * means 1). On error *out is left empty (safe to free). */
+InferStatus *infer_memory_plan_build(const InferNetwork *net, const size_t *tensor_bytes,
+                                     const bool *planned, size_t alignment,
+                                     InferMemoryPlan *out);
+void infer_memory_plan_free(InferMemoryPlan *plan);
+
+/* Checks the plan against the network: every planned tensor's recorded
+ * interval covers its real liveness, no two tensors whose intervals overlap
+ * share bytes, every planned tensor fits in the arena and offsets are
+ * aligned. Returns an INFER_ERR_INTERNAL status naming the tensors at fault. */
+InferStatus *infer_memory_plan_verify(const InferNetwork *net, const InferMemoryPlan *plan);
+
+/* For the runtime: sizes from a shape pass's views. Planned are the tensors
+ * a layer of net produces that are not graph outputs and whose dtype the
+ * pass knows (an absent optional output has none: not planned). A planned
+ * tensor whose shape is still unknown is an error. */
+InferStatus *infer_memory_plan_for_pass(const InferNetwork *net, const InferShapePass *pass,
+                                        size_t alignment, InferMemoryPlan *out);
+
+#endif
