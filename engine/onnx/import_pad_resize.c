@@ -97,8 +97,8 @@ static const char *const nearest_modes[] = {"round_prefer_floor", "round_prefer_
                                             "ceil", NULL};
 static const char *const aspect_modes[] = {"stretch", "not_larger", "not_smaller", NULL};
 
-/* Resize-10 and Upsample: x_original = x_resized / scale, nearest = floor
- * (what opset 11 calls asymmetric / floor), only nearest and linear. */
+/* Resize-10 and Upsample: x_original = x_resized / scale (what opset 11
+ * calls asymmetric), only nearest and linear. */
 static InferStatus *resize_old_params(OnnxImporter *imp, const OnnxNode *node,
                                       InferResizeParams *p) {
   int mode = 0;
@@ -110,18 +110,28 @@ static InferStatus *resize_old_params(OnnxImporter *imp, const OnnxNode *node,
   return NULL;
 }
 
-/* Old nearest downsampling had no agreed rounding (runtimes round, the
- * later converters floor): refuse it when the scales are visible. */
-static InferStatus *check_old_scales(OnnxImporter *imp, const OnnxNode *node,
-                                     const InferResizeParams *p, InferTensorId scales) {
+/* Old nearest rounds down when upsampling and up when downsampling (per
+ * axis, as onnxruntime and ONNX's opset-10 test data do). One rounding mode
+ * serves all axes only when the scales are known and all go one way. */
+static InferStatus *old_nearest_rounding(OnnxImporter *imp, const OnnxNode *node,
+                                         InferResizeParams *p, InferTensorId scales,
+                                         bool upsample_only) {
+  if (p->mode != INFER_RESIZE_NEAREST) return NULL;
   InferDType dt;
   InferShape s;
   const float *v = onnx_constant(imp, scales, &dt, &s);
-  if (p->mode != INFER_RESIZE_NEAREST || !v || dt != INFER_DTYPE_F32) return NULL;
-  for (int64_t i = 0; i < infer_shape_numel(&s); i++)
-    if (v[i] < 1.0f)
-      return onnx_unsupported(imp, node, "nearest downsampling (scale %g) before opset 11",
-                              (double)v[i]);
+  if (!v || dt != INFER_DTYPE_F32) {
+    if (upsample_only) return NULL; /* Upsample's scales are >= 1 by definition */
+    return onnx_unsupported(imp, node, "nearest mode needs constant scales before opset 11");
+  }
+  bool up = false, down = false;
+  for (int64_t i = 0; i < infer_shape_numel(&s); i++) {
+    up = up || v[i] > 1.0f;
+    down = down || v[i] < 1.0f;
+  }
+  if (down && (up || upsample_only))
+    return onnx_unsupported(imp, node, "nearest mode with scales below 1 before opset 11");
+  p->nearest = down ? INFER_NEAREST_CEIL : INFER_NEAREST_FLOOR;
   return NULL;
 }
 
@@ -156,7 +166,7 @@ static InferStatus *import_resize(OnnxImporter *imp, const OnnxNode *node) {
   if (onnx_opset(imp) < 11) {
     INFER_TRY(resize_old_params(imp, node, &p.resize));
     INFER_TRY(required_input(imp, node, 1, &in[2]));
-    INFER_TRY(check_old_scales(imp, node, &p.resize, in[2]));
+    INFER_TRY(old_nearest_rounding(imp, node, &p.resize, in[2], false));
     return onnx_emit(imp, node, INFER_OP_RESIZE, &p, 3, in, 1);
   }
   INFER_TRY(resize_new_params(imp, node, &p.resize));
@@ -187,7 +197,7 @@ static InferStatus *import_upsample(OnnxImporter *imp, const OnnxNode *node) {
     InferShape s = infer_shape_make(1, &dim);
     INFER_TRY(onnx_add_constant(imp, node, "scales", INFER_DTYPE_F32, &s, scales, &in[2]));
   }
-  INFER_TRY(check_old_scales(imp, node, &p.resize, in[2]));
+  INFER_TRY(old_nearest_rounding(imp, node, &p.resize, in[2], true));
   return onnx_emit(imp, node, INFER_OP_RESIZE, &p, 3, in, 1);
 }
 

@@ -204,3 +204,45 @@ InferStatus *infer_onnx_read_tensor_file(const char *path, InferTensorView *out,
   onnx__tensor_proto__free_unpacked(tp, NULL);
   return st;
 }
+
+static int32_t onnx_type_of(InferDType t) {
+  switch (t) {
+    case INFER_DTYPE_F32: return 1;
+    case INFER_DTYPE_U8: return 2;
+    case INFER_DTYPE_I8: return 3;
+    case INFER_DTYPE_I32: return 6;
+    case INFER_DTYPE_I64: return 7;
+    case INFER_DTYPE_BOOL: return 9;
+    case INFER_DTYPE_F16: return 10;
+    default: return 0;
+  }
+}
+
+InferStatus *infer_onnx_write_tensor_file(const char *path, const char *name,
+                                          const InferTensorView *v) {
+  Onnx__TensorProto tp = ONNX__TENSOR_PROTO__INIT;
+  int64_t dims[INFER_MAX_RANK];
+  int64_t n = infer_shape_numel(&v->shape);
+  if (n < 0 || onnx_type_of(v->dtype) == 0)
+    return infer_status_new(INFER_ERR_INVALID_ARGUMENT, "%s: cannot write tensor '%s'", path, name);
+  for (int i = 0; i < v->shape.rank; i++) dims[i] = v->shape.d[i];
+  tp.n_dims = (size_t)v->shape.rank;
+  tp.dims = dims;
+  tp.has_data_type = 1;
+  tp.data_type = onnx_type_of(v->dtype);
+  tp.name = (char *)name;
+  tp.has_raw_data = 1;
+  tp.raw_data.len = (size_t)n * infer_dtype_size(v->dtype);
+  tp.raw_data.data = v->data;
+  size_t size = onnx__tensor_proto__get_packed_size(&tp);
+  uint8_t *buf = malloc(size ? size : 1);
+  if (!buf) return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+  onnx__tensor_proto__pack(&tp, buf);
+  FILE *f = fopen(path, "wb");
+  InferStatus *st = NULL;
+  if (!f) st = infer_status_new(INFER_ERR_IO, "cannot create '%s': %s", path, strerror(errno));
+  else if (fwrite(buf, 1, size, f) != size) st = infer_status_new(INFER_ERR_IO, "cannot write '%s'", path);
+  if (f && fclose(f) != 0 && !st) st = infer_status_new(INFER_ERR_IO, "cannot write '%s'", path);
+  free(buf);
+  return st;
+}

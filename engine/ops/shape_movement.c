@@ -47,12 +47,16 @@ static int64_t dims_product(const InferShape *s, int from, int to) {
   return p;
 }
 
-/* Sets output i, rejecting shapes of more than MV_MAX_ELEMS elements. */
+/* Sets output i, rejecting shapes of more than MV_MAX_ELEMS elements (or
+ * such a dim, even next to a 0: the element count must never overflow). */
 static InferStatus *set_out(const InferOpCall *c, int i, InferDType t, const InferShape *s) {
   int64_t n = 1;
-  for (int k = 0; k < s->rank; k++)
+  bool huge = false;
+  for (int k = 0; k < s->rank; k++) {
+    if (s->d[k] > MV_MAX_ELEMS) huge = true;
     if (s->d[k] >= 0) n = mul_capped(n, s->d[k]);
-  if (n > MV_MAX_ELEMS) {
+  }
+  if (huge || n > MV_MAX_ELEMS) {
     char buf[160];
     return mv_err(c, INFER_ERR_UNSUPPORTED, "output shape %s is too large",
                   infer_shape_str(s, buf, sizeof buf));
@@ -66,14 +70,20 @@ static bool is_index_dtype(InferDType t) { return t == INFER_DTYPE_I32 || t == I
 
 /* ---- reshape family ------------------------------------------------------ */
 
-/* Resolves the -1 entry of a reshape target once the other dims are known. */
+/* Resolves the -1 entry of a reshape target once the other dims are known.
+ * When every unknown input dim is copied over by a 0 (Reshape(x, [0, -1])
+ * with a dynamic batch), both sides share those dims and they cancel. */
 static InferStatus *reshape_infer_dim(const InferOpCall *c, const InferShape *x, InferShape *out,
-                                      int infer_at) {
-  int64_t total = dims_product(x, 0, x->rank), known = 1;
-  bool unknown = total < 0;
+                                      int infer_at, bool unknowns_copied) {
+  int64_t total = 1, known = 1;
+  bool unknown = false;
+  for (int i = 0; i < x->rank; i++) {
+    if (x->d[i] < 0) unknown |= !unknowns_copied;
+    else total = mul_capped(total, x->d[i]);
+  }
   for (int i = 0; i < out->rank; i++) {
     if (i == infer_at) continue;
-    if (out->d[i] < 0) unknown = true;
+    if (out->d[i] < 0) unknown |= !unknowns_copied;
     else known = mul_capped(known, out->d[i]);
   }
   if (infer_at >= 0) {
@@ -97,9 +107,11 @@ static InferStatus *reshape_to_shape(const InferOpCall *c, const InferShape *x, 
   bool allowzero = c->params->reshape.allowzero;
   int64_t v[INFER_MAX_RANK];
   int n, infer_at = -1;
-  bool has_zero = false;
+  bool has_zero = false, unknowns_copied = true;
   INFER_TRY(need_input(c, 1));
   INFER_TRY(infer_read_int_input(c, 1, v, INFER_MAX_RANK, &n));
+  for (int i = 0; i < x->rank; i++)
+    if (x->d[i] < 0 && (i >= n || v[i] != 0 || allowzero)) unknowns_copied = false;
   out->rank = n;
   for (int i = 0; i < n; i++) {
     int64_t d = v[i];
@@ -122,7 +134,7 @@ static InferStatus *reshape_to_shape(const InferOpCall *c, const InferShape *x, 
   }
   if (allowzero && has_zero && infer_at >= 0)
     return mv_err(c, INFER_ERR_INVALID_ARGUMENT, "allowzero shape has both 0 and -1");
-  return reshape_infer_dim(c, x, out, infer_at);
+  return reshape_infer_dim(c, x, out, infer_at, unknowns_copied);
 }
 
 static InferStatus *reshape_flatten(const InferOpCall *c, const InferShape *x, InferShape *out) {
@@ -357,6 +369,10 @@ InferStatus *infer_shape_slice(const InferOpCall *c) {
   INFER_TRY(need_input(c, 0));
   INFER_TRY(need_input(c, 1));
   INFER_TRY(need_input(c, 2));
+  for (int i = 1; i < 5; i++)
+    if (infer_call_has_input(c, i) && !is_index_dtype(c->in[i].dtype))
+      return mv_err(c, INFER_ERR_INVALID_ARGUMENT, "input %d must be i32 or i64, not %s", i,
+                    infer_dtype_name(c->in[i].dtype));
   const InferTensorView *x = &c->in[0];
   int64_t starts[INFER_MAX_RANK], ends[INFER_MAX_RANK], axes[INFER_MAX_RANK],
       steps[INFER_MAX_RANK];
@@ -487,7 +503,7 @@ static InferStatus *range_scalar(const InferOpCall *c, int i, double *v) {
 
 /* max(ceil((limit - start) / delta), 0): exactly for integers, in f32 for f32. */
 static InferStatus *range_count(const InferOpCall *c, int64_t *count) {
-  double start, limit, delta;
+  double start = 0, limit = 0, delta = 0;
   INFER_TRY(range_scalar(c, 0, &start));
   INFER_TRY(range_scalar(c, 1, &limit));
   INFER_TRY(range_scalar(c, 2, &delta));

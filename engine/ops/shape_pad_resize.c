@@ -107,7 +107,8 @@ InferStatus *infer_shape_pad(const InferOpCall *call) {
     int64_t n = x->shape.d[i], b = begin[i], e = end[i];
     /* Which side a crop applies to first changes reflect/wrap results; the
      * ONNX reference does not define negative pads, so refuse to guess. */
-    if ((mode == INFER_PAD_REFLECT || mode == INFER_PAD_WRAP) && ((b < 0 && e > 0) || (b > 0 && e < 0)))
+    bool mixed = (b < 0 && e > 0) || (b > 0 && e < 0);
+    if ((mode == INFER_PAD_REFLECT || mode == INFER_PAD_WRAP) && mixed)
       return fail(call, INFER_ERR_UNSUPPORTED,
                   "%s padding that crops one side of dim %d and pads the other is not supported",
                   pad_mode_name(mode), i);

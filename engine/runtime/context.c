@@ -2,6 +2,7 @@
  * layer-by-layer executor. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "backend.h"
 #include "op_table.h"
@@ -15,6 +16,9 @@ struct InferContext {
   void **buffers;             /* per tensor, context-owned memory */
   size_t *capacity;
   bool ran;
+  bool profiling;
+  double *layer_ms;           /* per layer, while profiling */
+  int64_t *layer_calls;
 };
 
 InferStatus *infer_context_create(InferEngine *engine, InferContext **out) {
@@ -29,8 +33,11 @@ InferStatus *infer_context_create(InferEngine *engine, InferContext **out) {
     c->views = calloc(nt, sizeof *c->views);
     c->buffers = calloc(nt, sizeof *c->buffers);
     c->capacity = calloc(nt, sizeof *c->capacity);
+    c->layer_ms = calloc((size_t)engine->net->n_layers + 1, sizeof *c->layer_ms);
+    c->layer_calls = calloc((size_t)engine->net->n_layers + 1, sizeof *c->layer_calls);
   }
-  if (!c || !c->input_shapes || !c->addresses || !c->views || !c->buffers || !c->capacity) {
+  if (!c || !c->input_shapes || !c->addresses || !c->views || !c->buffers || !c->capacity ||
+      !c->layer_ms || !c->layer_calls) {
     infer_context_release(c);
     return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "context: out of memory");
   }
@@ -48,7 +55,40 @@ void infer_context_release(InferContext *c) {
   free(c->views);
   free(c->buffers);
   free(c->capacity);
+  free(c->layer_ms);
+  free(c->layer_calls);
   free(c);
+}
+
+void infer_context_set_profiling(InferContext *c, bool enabled) {
+  if (enabled && !c->profiling) {
+    memset(c->layer_ms, 0, sizeof *c->layer_ms * (size_t)c->engine->net->n_layers);
+    memset(c->layer_calls, 0, sizeof *c->layer_calls * (size_t)c->engine->net->n_layers);
+  }
+  c->profiling = enabled;
+}
+
+int infer_context_profile_size(const InferContext *c) { return c->engine->net->n_layers; }
+
+InferStatus *infer_context_profile_entry(const InferContext *c, int layer, double *total_ms,
+                                         int64_t *calls) {
+  if (layer < 0 || layer >= c->engine->net->n_layers)
+    return infer_status_new(INFER_ERR_INVALID_ARGUMENT, "profile: no layer %d", layer);
+  *total_ms = c->layer_ms[layer];
+  *calls = c->layer_calls[layer];
+  return NULL;
+}
+
+size_t infer_context_memory_bytes(const InferContext *c) {
+  size_t total = 0;
+  for (int32_t t = 0; t < c->engine->net->n_tensors; t++) total += c->capacity[t];
+  return total;
+}
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 static int io_index(InferContext *c, const char *name, InferStatus **st) {
@@ -212,7 +252,15 @@ InferStatus *infer_context_enqueue(InferContext *c, InferStream *stream) {
   c->ran = false;
   INFER_TRY(bind_sources(c));
   const InferNetwork *net = c->engine->net;
-  for (int32_t l = 0; l < net->n_layers; l++) INFER_TRY(run_layer(c, &net->layers[l], stream));
+  for (int32_t l = 0; l < net->n_layers; l++) {
+    double t0 = c->profiling ? now_ms() : 0;
+    INFER_TRY(run_layer(c, &net->layers[l], stream));
+    if (c->profiling) {
+      /* the CPU backend runs synchronously, so wall time is the layer's time */
+      c->layer_ms[l] += now_ms() - t0;
+      c->layer_calls[l]++;
+    }
+  }
   INFER_TRY(copy_passthrough_outputs(c));
   c->ran = true;
   return NULL;

@@ -238,8 +238,9 @@ static InferStatus *build_engine(const InferNetwork *net, const InferBuildConfig
     if (!st) st = infer_backend_get(e->backend)->supports_network(e->net, &pass);
     for (int32_t t = 0; !st && t < e->net->n_tensors; t++)
       if (pass.views[t].dtype != INFER_DTYPE_UNDEFINED) {
+        /* io shapes keep their dynamic dims in io_shapes; tensors record the build shapes */
         e->net->tensors[t].dtype = pass.views[t].dtype;
-        if (!e->net->tensors[t].shape_known) e->net->tensors[t].shape = pass.views[t].shape;
+        if (!e->net->tensors[t].is_input) e->net->tensors[t].shape = pass.views[t].shape;
         e->net->tensors[t].shape_known = true;
       }
     e->n_inputs = e->net->n_inputs;

@@ -1,134 +1,174 @@
-/* inferexec: build an engine from an ONNX model, run it on given or random
- * inputs, print the outputs and the timing. */
+/* inferexec: builds or loads an engine, saves it as a plan, runs it on
+ * random or given inputs, compares with the CPU reference, and prints a
+ * performance summary, in the spirit of trtexec. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "infer/infer.h"
+#include "inferexec_bench.h"
+#include "inferexec_options.h"
+#include "inferexec_report.h"
 #include "tool_tensors.h"
 
-typedef struct Options {
-  const char *onnx;
-  const char *shapes;       /* name:1x3x224x224,name2:... */
-  const char *load_inputs;  /* name:file.pb,... */
-  InferBackendKind backend;
-  int iterations, warmup, print_values;
-  unsigned seed;
-} Options;
-
-static void usage(FILE *f) {
-  fprintf(f,
-          "usage: inferexec --onnx MODEL [options]\n"
-          "  --onnx FILE             ONNX model to build\n"
-          "  --backend cpu|cuda|auto backend (default auto: CUDA when present, else CPU)\n"
-          "  --shapes SPEC           input shapes, e.g. input:1x3x224x224,mask:1x10\n"
-          "  --load-inputs SPEC      inputs from serialized TensorProto files, e.g. input:x.pb\n"
-          "                          (inputs not named are filled with seeded random data)\n"
-          "  --seed N                seed of the random inputs (default 1)\n"
-          "  --iterations N          timed runs (default 10)\n"
-          "  --warmup N              untimed runs first (default 1)\n"
-          "  --print N               values printed per output (default 8)\n"
-          "  --help                  this text\n");
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static int parse_int(const char *s, const char *opt, int *out) {
-  char *end;
-  long v = strtol(s, &end, 10);
-  if (*s == 0 || *end != 0 || v < 0 || v > 100000000) {
-    fprintf(stderr, "inferexec: %s needs a non-negative integer, not '%s'\n", opt, s);
-    return -1;
-  }
-  *out = (int)v;
-  return 0;
-}
+/* Calls fn(cfg, input, shape) for every "name:AxBxC" item of spec. */
+typedef InferStatus *(*ShapeFn)(InferBuildConfig *cfg, const char *input, const InferShape *s,
+                                int which, void *user);
 
-static int parse_args(int argc, char **argv, Options *o) {
-  memset(o, 0, sizeof *o);
-  o->iterations = 10;
-  o->warmup = 1;
-  o->print_values = 8;
-  o->seed = 1;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-    const char *eq = strchr(a, '=');
-    char key[64];
-    if (eq && a[0] == '-' && (size_t)(eq - a) < sizeof key) {
-      memcpy(key, a, (size_t)(eq - a));
-      key[eq - a] = 0;
-      a = key;
-      v = eq + 1;
-    } else if (strcmp(a, "--help") != 0 && a[0] == '-') {
-      i++;
-    }
-    if (strcmp(a, "--help") == 0) {
-      usage(stdout);
-      exit(0);
-    }
-    if (!v) {
-      fprintf(stderr, "inferexec: %s needs a value\n", a);
-      return -1;
-    }
-    int n;
-    if (strcmp(a, "--onnx") == 0) o->onnx = v;
-    else if (strcmp(a, "--shapes") == 0) o->shapes = v;
-    else if (strcmp(a, "--load-inputs") == 0) o->load_inputs = v;
-    else if (strcmp(a, "--iterations") == 0) { if (parse_int(v, a, &o->iterations)) return -1; }
-    else if (strcmp(a, "--warmup") == 0) { if (parse_int(v, a, &o->warmup)) return -1; }
-    else if (strcmp(a, "--print") == 0) { if (parse_int(v, a, &o->print_values)) return -1; }
-    else if (strcmp(a, "--seed") == 0) { if (parse_int(v, a, &n)) return -1; o->seed = (unsigned)n; }
-    else if (strcmp(a, "--backend") == 0) {
-      if (strcmp(v, "cpu") == 0) o->backend = INFER_BACKEND_CPU;
-      else if (strcmp(v, "cuda") == 0) o->backend = INFER_BACKEND_CUDA;
-      else if (strcmp(v, "auto") == 0) o->backend = INFER_BACKEND_AUTO;
-      else {
-        fprintf(stderr, "inferexec: --backend must be cpu, cuda or auto, not '%s'\n", v);
-        return -1;
-      }
-    } else {
-      fprintf(stderr, "inferexec: unknown option '%s' (see --help)\n", argv[i - (eq ? 0 : 1)]);
-      return -1;
-    }
-  }
-  if (!o->onnx) {
-    fprintf(stderr, "inferexec: --onnx MODEL is required (see --help)\n");
-    return -1;
-  }
-  return 0;
-}
-
-/* "name:1x3x224x224,other:2x5" into the build config. */
-static InferStatus *apply_shapes(InferBuildConfig *cfg, const char *spec) {
+static InferStatus *parse_shape_spec(const char *spec, const char *option, ShapeFn fn,
+                                     InferBuildConfig *cfg, int which, void *user) {
   char *copy = strdup(spec), *save = NULL;
   if (!copy) return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "out of memory");
   InferStatus *st = NULL;
   for (char *item = strtok_r(copy, ",", &save); item && !st; item = strtok_r(NULL, ",", &save)) {
     char *colon = strrchr(item, ':');
     if (!colon) {
-      st = infer_status_new(INFER_ERR_INVALID_ARGUMENT, "--shapes: '%s' is not name:AxBxC", item);
+      st = infer_status_new(INFER_ERR_INVALID_ARGUMENT, "%s: '%s' is not name:AxBxC", option, item);
       break;
     }
     *colon = 0;
     InferShape s = {0, {0}};
-    char *dims = colon + 1, *save2 = NULL;
-    for (char *d = strtok_r(dims, "x", &save2); d; d = strtok_r(NULL, "x", &save2)) {
+    char *save2 = NULL;
+    for (char *d = strtok_r(colon + 1, "x", &save2); d && !st; d = strtok_r(NULL, "x", &save2)) {
       char *end;
       long long v = strtoll(d, &end, 10);
-      if (*end || v < 0 || s.rank == INFER_MAX_RANK) {
-        st = infer_status_new(INFER_ERR_INVALID_ARGUMENT, "--shapes: bad dimension '%s' for '%s'",
-                              d, item);
-        break;
-      }
-      s.d[s.rank++] = v;
+      if (*end || v < 0 || s.rank == INFER_MAX_RANK)
+        st = infer_status_new(INFER_ERR_INVALID_ARGUMENT, "%s: bad dimension '%s' for input '%s'",
+                              option, d, item);
+      else
+        s.d[s.rank++] = v;
     }
-    if (!st) st = infer_build_config_set_input_shape(cfg, item, &s);
+    if (!st) st = fn(cfg, item, &s, which, user);
   }
   free(copy);
   return st;
 }
 
-/* Replaces random inputs with the ones loaded from files. */
+/* min/opt/max collected per input before they go into the config. */
+typedef struct Ranges {
+  int n;
+  char names[32][256];
+  InferShape s[32][3];
+  bool set[32][3];
+} Ranges;
+
+static InferStatus *collect_range(InferBuildConfig *cfg, const char *input, const InferShape *s,
+                                  int which, void *user) {
+  (void)cfg;
+  Ranges *r = user;
+  int i = 0;
+  while (i < r->n && strcmp(r->names[i], input) != 0) i++;
+  if (i == r->n) {
+    if (r->n == 32) return infer_status_new(INFER_ERR_UNSUPPORTED, "more than 32 inputs in shapes");
+    snprintf(r->names[r->n++], sizeof r->names[0], "%s", input);
+  }
+  if (which < 0) {
+    for (int k = 0; k < 3; k++) {
+      r->s[i][k] = *s;
+      r->set[i][k] = true;
+    }
+  } else {
+    r->s[i][which] = *s;
+    r->set[i][which] = true;
+  }
+  return NULL;
+}
+
+/* --batch N: the first dim of every input whose first dim is dynamic. */
+static InferStatus *apply_batch(const InferNetwork *net, int batch, Ranges *r) {
+  for (int i = 0; i < infer_network_num_inputs(net); i++) {
+    InferTensorId t = infer_network_input(net, i);
+    InferShape s = infer_network_tensor_shape(net, t);
+    if (s.rank == 0 || s.d[0] >= 0) continue;
+    for (int d = 1; d < s.rank; d++)
+      if (s.d[d] < 0) s.d[d] = 1;
+    s.d[0] = batch;
+    INFER_TRY(collect_range(NULL, infer_network_tensor_name(net, t), &s, -1, r));
+  }
+  return NULL;
+}
+
+static InferStatus *configure(const InferexecOptions *o, const InferNetwork *net,
+                              InferBuildConfig *cfg) {
+  infer_build_config_set_backend(cfg, o->backend);
+  infer_build_config_set_precisions(cfg, o->precisions);
+  if (o->timing_cache) INFER_TRY(infer_build_config_set_timing_cache(cfg, o->timing_cache));
+  Ranges r;
+  memset(&r, 0, sizeof r);
+  if (o->batch > 0) INFER_TRY(apply_batch(net, o->batch, &r));
+  if (o->shapes) INFER_TRY(parse_shape_spec(o->shapes, "--shapes", collect_range, cfg, -1, &r));
+  if (o->min_shapes) INFER_TRY(parse_shape_spec(o->min_shapes, "--min-shapes", collect_range, cfg, 0, &r));
+  if (o->opt_shapes) INFER_TRY(parse_shape_spec(o->opt_shapes, "--opt-shapes", collect_range, cfg, 1, &r));
+  if (o->max_shapes) INFER_TRY(parse_shape_spec(o->max_shapes, "--max-shapes", collect_range, cfg, 2, &r));
+  for (int i = 0; i < r.n; i++) {
+    /* a missing bound takes the opt shape (or the one given) */
+    const InferShape *fallback = r.set[i][1] ? &r.s[i][1] : (r.set[i][2] ? &r.s[i][2] : &r.s[i][0]);
+    for (int k = 0; k < 3; k++)
+      if (!r.set[i][k]) r.s[i][k] = *fallback;
+    INFER_TRY(infer_build_config_set_input_range(cfg, r.names[i], &r.s[i][0], &r.s[i][1], &r.s[i][2]));
+  }
+  return NULL;
+}
+
+static bool print_progress(const char *phase, int done, int total, void *user) {
+  (void)user;
+  fprintf(stderr, "build: %s (%d/%d)\n", phase, done, total);
+  return true;
+}
+
+static InferStatus *build_from_onnx(const InferexecOptions *o, InferNetwork **net, InferEngine **engine,
+                                    Report *rep) {
+  double t0 = now_ms();
+  INFER_TRY(infer_onnx_parse_file(o->onnx, net));
+  rep->parse_ms = now_ms() - t0;
+  InferBuildConfig *cfg;
+  INFER_TRY(infer_build_config_create(&cfg));
+  infer_build_config_set_progress(cfg, print_progress, NULL);
+  InferStatus *st = configure(o, *net, cfg);
+  t0 = now_ms();
+  if (!st) st = infer_engine_build(*net, cfg, engine);
+  rep->build_ms = now_ms() - t0;
+  infer_build_config_release(cfg);
+  return st;
+}
+
+/* The reference: the same network on the CPU backend. */
+static InferStatus *compare_with_reference(InferEngine *engine, const InferNetwork *source,
+                                           const ToolTensor *inputs, int n_in,
+                                           const ToolTensor *outputs, int n_out) {
+  InferBuildConfig *cfg;
+  INFER_TRY(infer_build_config_create(&cfg));
+  infer_build_config_set_backend(cfg, INFER_BACKEND_CPU);
+  InferEngine *ref = NULL;
+  ToolTensor *expected = NULL;
+  int n_exp = 0;
+  InferStatus *st = infer_engine_build(source ? source : infer_engine_network(engine), cfg, &ref);
+  if (!st) st = tool_run(ref, inputs, n_in, &expected, &n_exp);
+  for (int i = 0; !st && i < n_out; i++) {
+    const ToolTensor *e = NULL;
+    for (int j = 0; j < n_exp; j++)
+      if (strcmp(expected[j].name, outputs[i].name) == 0) e = &expected[j];
+    if (!e) {
+      printf("compare %s: missing in the reference\n", outputs[i].name);
+      continue;
+    }
+    double max_abs, max_rel;
+    tool_max_errors(&e->view, &outputs[i].view, &max_abs, &max_rel);
+    printf("compare %s: max_abs=%.6g max_rel=%.6g\n", outputs[i].name, max_abs, max_rel);
+  }
+  tool_tensors_free(expected, n_exp);
+  infer_engine_release(ref);
+  infer_build_config_release(cfg);
+  return st;
+}
+
 static InferStatus *load_inputs(const char *spec, ToolTensor *inputs, int n) {
   char *copy = strdup(spec), *save = NULL;
   if (!copy) return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "out of memory");
@@ -144,7 +184,7 @@ static InferStatus *load_inputs(const char *spec, ToolTensor *inputs, int n) {
     for (int i = 0; i < n; i++)
       if (strcmp(inputs[i].name, item) == 0) target = &inputs[i];
     if (!target) {
-      st = infer_status_new(INFER_ERR_INVALID_ARGUMENT, "--load-inputs: the model has no input '%s'",
+      st = infer_status_new(INFER_ERR_INVALID_ARGUMENT, "--load-inputs: the engine has no input '%s'",
                             item);
       break;
     }
@@ -159,80 +199,69 @@ static InferStatus *load_inputs(const char *spec, ToolTensor *inputs, int n) {
   return st;
 }
 
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+static InferStatus *save_outputs(const char *dir, const ToolTensor *outputs, int n) {
+  for (int i = 0; i < n; i++) {
+    char path[4096], safe[256];
+    snprintf(safe, sizeof safe, "%s", outputs[i].name);
+    for (char *p = safe; *p; p++)
+      if (*p == '/' || *p == ':') *p = '_';
+    snprintf(path, sizeof path, "%s/%s.pb", dir, safe);
+    INFER_TRY(infer_onnx_write_tensor_file(path, outputs[i].name, &outputs[i].view));
+    printf("saved %s\n", path);
+  }
+  return NULL;
 }
 
-static int compare_doubles(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-static InferStatus *run(const Options *o) {
+static InferStatus *run(const InferexecOptions *o) {
   InferNetwork *net = NULL;
-  InferBuildConfig *cfg = NULL;
   InferEngine *engine = NULL;
   ToolTensor *inputs = NULL, *outputs = NULL;
   int n_in = 0, n_out = 0;
-  double *times = NULL;
-  double t0 = now_ms();
-  InferStatus *st = infer_onnx_parse_file(o->onnx, &net);
-  double t_parse = now_ms() - t0;
-  if (!st) st = infer_build_config_create(&cfg);
-  if (!st) {
-    infer_build_config_set_backend(cfg, o->backend);
-    if (o->shapes) st = apply_shapes(cfg, o->shapes);
+  Report rep;
+  memset(&rep, 0, sizeof rep);
+  InferStatus *st;
+  if (o->load_engine) {
+    double t0 = now_ms();
+    st = infer_engine_load(o->load_engine, &engine);
+    rep.load_ms = now_ms() - t0;
+  } else {
+    st = build_from_onnx(o, &net, &engine, &rep);
   }
-  t0 = now_ms();
-  if (!st) st = infer_engine_build(net, cfg, &engine);
-  double t_build = now_ms() - t0;
+  if (!st && o->save_engine) {
+    double t0 = now_ms();
+    st = infer_engine_save(engine, o->save_engine);
+    rep.save_ms = now_ms() - t0;
+    if (!st) printf("saved engine to %s\n", o->save_engine);
+  }
   if (!st) {
-    printf("model: %s\n", o->onnx);
-    printf("backend: %s\n", infer_engine_backend(engine) == INFER_BACKEND_CUDA ? "cuda" : "cpu");
-    printf("layers: %d -> %d\n", infer_network_num_layers(net), infer_engine_num_layers(engine));
-    printf("parse: %.2f ms, build: %.2f ms\n", t_parse, t_build);
+    report_header(stdout, o, net, engine, &rep);
+    if (o->dump_graph) report_graph(stdout, net, engine);
     st = tool_random_inputs(engine, o->seed, &inputs, &n_in);
   }
   if (!st && o->load_inputs) st = load_inputs(o->load_inputs, inputs, n_in);
-  for (int i = 0; !st && i < n_in; i++) tool_print_tensor(stdout, inputs[i].name, &inputs[i].view, 0);
-  for (int i = 0; !st && i < o->warmup; i++) {
-    tool_tensors_free(outputs, n_out);
-    outputs = NULL;
-    st = tool_run(engine, inputs, n_in, &outputs, &n_out);
-  }
-  int iters = o->iterations > 0 ? o->iterations : 1;
-  times = calloc((size_t)iters, sizeof *times);
-  if (!st && !times) st = infer_status_new(INFER_ERR_OUT_OF_MEMORY, "out of memory");
-  for (int i = 0; !st && i < iters; i++) {
-    tool_tensors_free(outputs, n_out);
-    outputs = NULL;
-    t0 = now_ms();
-    st = tool_run(engine, inputs, n_in, &outputs, &n_out);
-    times[i] = now_ms() - t0;
-  }
-  if (!st) {
-    for (int i = 0; i < n_out; i++) tool_print_tensor(stdout, outputs[i].name, &outputs[i].view, o->print_values);
-    qsort(times, (size_t)iters, sizeof *times, compare_doubles);
-    double sum = 0;
-    for (int i = 0; i < iters; i++) sum += times[i];
-    printf("latency: min %.3f ms, mean %.3f ms, median %.3f ms, max %.3f ms (%d runs)\n", times[0],
-           sum / iters, times[iters / 2], times[iters - 1], iters);
-    printf("Throughput: %.2f qps\n", 1000.0 * iters / sum);
-  }
-  free(times);
+  if (!st) st = tool_run(engine, inputs, n_in, &outputs, &n_out);
+  for (int i = 0; !st && i < n_out; i++)
+    tool_print_tensor(stdout, outputs[i].name, &outputs[i].view, o->print_values);
+  if (!st && o->save_outputs) st = save_outputs(o->save_outputs, outputs, n_out);
+  if (!st && o->compare) st = compare_with_reference(engine, net, inputs, n_in, outputs, n_out);
+  BenchResult bench;
+  BenchConfig bc = {o->streams, o->warmup, o->iterations, o->duration_s, !o->no_data_transfers};
+  if (!st) st = bench_run(engine, inputs, n_in, &bc, &bench);
+  if (!st) report_summary(stdout, o, engine, &bench);
+  if (!st && o->dump_profile) st = report_profile(stdout, engine, inputs, n_in, o->iterations, &rep);
+  if (!st && o->export_json) st = report_json(o->export_json, o, net, engine, &rep, &bench);
   tool_tensors_free(inputs, n_in);
   tool_tensors_free(outputs, n_out);
+  report_free(&rep);
   infer_engine_release(engine);
-  infer_build_config_release(cfg);
   infer_network_release(net);
   return st;
 }
 
 int main(int argc, char **argv) {
-  Options o;
-  if (parse_args(argc, argv, &o)) return 2;
+  InferexecOptions o;
+  int rc = inferexec_parse_options(argc, argv, &o);
+  if (rc) return rc > 0 ? 0 : 2;
   InferStatus *st = run(&o);
   if (st) {
     fprintf(stderr, "inferexec: error: %s\n", infer_status_message(st));

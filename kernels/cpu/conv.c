@@ -99,11 +99,13 @@ static void conv_add_tap(const ConvPlan *pl, const float *x, float wv, const int
   }
 }
 
-/* One output plane: bias, then every input channel of the group. */
-static void conv_plane(const ConvPlan *pl, const float *x, const float *w, float bias,
-                       float *restrict y) {
+/* One output plane: bias plus residual, then every input channel of the
+ * group, then the activation. The residual is read before y is written at
+ * each index, so an engine may alias the output with the residual. */
+static void conv_plane(const ConvPlan *pl, const InferConvParams *p, const float *x,
+                       const float *w, float bias, const float *res, float *y) {
   int64_t cg = pl->in_ch / pl->group;
-  for (int64_t i = 0; i < pl->out_size; i++) y[i] = bias;
+  for (int64_t i = 0; i < pl->out_size; i++) y[i] = res ? bias + res[i] : bias;
   for (int64_t ci = 0; ci < cg; ci++) {
     const float *restrict xp = x + ci * pl->in_size;
     const float *wp = w + ci * pl->k_size;
@@ -120,13 +122,8 @@ static void conv_plane(const ConvPlan *pl, const float *x, const float *w, float
           conv_add_tap(pl, xp, wv, tap, y);
         }
   }
-}
-
-static void conv_epilogue(const InferConvParams *p, const float *residual, float *y, int64_t n) {
-  if (residual)
-    for (int64_t i = 0; i < n; i++) y[i] += residual[i];
   if (p->activation.kind != INFER_UNARY_NONE)
-    for (int64_t i = 0; i < n; i++) y[i] = infer_cpu_activation(&p->activation, y[i]);
+    for (int64_t i = 0; i < pl->out_size; i++) y[i] = infer_cpu_activation(&p->activation, y[i]);
 }
 
 InferStatus *infer_cpu_run_conv(const InferOpCall *c) {
@@ -142,8 +139,8 @@ InferStatus *infer_cpu_run_conv(const InferOpCall *c) {
     for (int64_t m = 0; m < pl.out_ch; m++) {
       int64_t plane = (n * pl.out_ch + m) * pl.out_size;
       const float *xg = x + (n * pl.in_ch + (m / mg) * cg) * pl.in_size;
-      conv_plane(&pl, xg, w + m * cg * pl.k_size, bias ? bias[m] : 0.0f, y + plane);
-      conv_epilogue(p, res ? res + plane : NULL, y + plane, pl.out_size);
+      conv_plane(&pl, p, xg, w + m * cg * pl.k_size, bias ? bias[m] : 0.0f,
+                 res ? res + plane : NULL, y + plane);
     }
   }
   return NULL;

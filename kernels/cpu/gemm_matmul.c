@@ -23,13 +23,12 @@ static void apply_activation(const InferActivation *act, float *y, int64_t n) {
   for (int64_t i = 0; i < n; i++) y[i] = infer_cpu_activation(act, y[i]);
 }
 
-/* y[m,n] = alpha * A * B with A(i,k) = a[i * a_row + k * a_col] and B a
+/* y[m,n] += alpha * A * B with A(i,k) = a[i * a_row + k * a_col] and B a
  * contiguous [k,n] matrix. */
 static void mm_ikj(const float *a, int64_t a_row, int64_t a_col, const float *b, float *y,
                    int64_t m, int64_t n, int64_t k, float alpha) {
   for (int64_t i = 0; i < m; i++) {
     float *yr = y + i * n;
-    for (int64_t j = 0; j < n; j++) yr[j] = 0.0f;
     for (int64_t kk = 0; kk < k; kk++) {
       float av = alpha * a[i * a_row + kk * a_col];
       const float *br = b + kk * n;
@@ -53,7 +52,7 @@ static float dot(const float *a, const float *b, int64_t n) {
   return (s0 + s1) + (s2 + s3);
 }
 
-/* y[m,n] = alpha * op(A) * B^T with B stored [n,k]. A row of op(A) is
+/* y[m,n] += alpha * op(A) * B^T with B stored [n,k]. A row of op(A) is
  * gathered into `row` when A is transposed. */
 static void mm_transb(const float *a, bool trans_a, const float *b, float *y, int64_t m,
                       int64_t n, int64_t k, float alpha, float *row) {
@@ -63,7 +62,7 @@ static void mm_transb(const float *a, bool trans_a, const float *b, float *y, in
       for (int64_t kk = 0; kk < k; kk++) row[kk] = a[kk * m + i];
       ar = row;
     }
-    for (int64_t j = 0; j < n; j++) y[i * n + j] = alpha * dot(ar, b + j * k, k);
+    for (int64_t j = 0; j < n; j++) y[i * n + j] += alpha * dot(ar, b + j * k, k);
   }
 }
 
@@ -71,30 +70,34 @@ InferStatus *infer_cpu_supports_gemm(const InferOpCall *c) {
   return mm_supports(c, 3, &c->params->gemm.activation);
 }
 
+/* y starts as beta * C (or 0) and the product is added: C is read before
+ * y is written at each index, so an engine may alias y with C. */
 InferStatus *infer_cpu_run_gemm(const InferOpCall *c) {
   const InferGemmParams *p = &c->params->gemm;
   const InferTensorView *a = &c->in[0], *b = &c->in[1];
   InferTensorView *y = &c->out[0];
+  float *yd = y->data;
   int64_t m = y->shape.d[0], n = y->shape.d[1];
   int64_t k = p->trans_a ? a->shape.d[0] : a->shape.d[1];
-  if (!p->trans_b) {
-    mm_ikj(a->data, p->trans_a ? 1 : k, p->trans_a ? m : 1, b->data, y->data, m, n, k, p->alpha);
-  } else {
-    float *row = p->trans_a ? malloc((size_t)(k > 0 ? k : 1) * sizeof *row) : NULL;
-    if (p->trans_a && !row)
-      return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "layer '%s' (gemm): out of memory",
-                              c->node);
-    mm_transb(a->data, p->trans_a, b->data, y->data, m, n, k, p->alpha, row);
-    free(row);
-  }
-  float *yd = y->data;
   if (infer_call_has_input(c, 2)) {
     const InferTensorView *cv = &c->in[2];
     const float *cd = cv->data;
     int64_t st[INFER_MAX_RANK];
     infer_cpu_broadcast_strides(&cv->shape, &y->shape, st);
     for (int64_t i = 0; i < m; i++)
-      for (int64_t j = 0; j < n; j++) yd[i * n + j] += p->beta * cd[i * st[0] + j * st[1]];
+      for (int64_t j = 0; j < n; j++) yd[i * n + j] = p->beta * cd[i * st[0] + j * st[1]];
+  } else {
+    for (int64_t i = 0; i < m * n; i++) yd[i] = 0.0f;
+  }
+  if (!p->trans_b) {
+    mm_ikj(a->data, p->trans_a ? 1 : k, p->trans_a ? m : 1, b->data, yd, m, n, k, p->alpha);
+  } else {
+    float *row = p->trans_a ? malloc((size_t)(k > 0 ? k : 1) * sizeof *row) : NULL;
+    if (p->trans_a && !row)
+      return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "layer '%s' (gemm): out of memory",
+                              c->node);
+    mm_transb(a->data, p->trans_a, b->data, yd, m, n, k, p->alpha, row);
+    free(row);
   }
   apply_activation(&p->activation, yd, m * n);
   return NULL;
@@ -125,6 +128,7 @@ InferStatus *infer_cpu_run_matmul(const InferOpCall *c) {
   const float *a = c->in[0].data, *b = c->in[1].data;
   float *yd = y->data;
   int64_t batches = infer_shape_numel(&ob);
+  for (int64_t i = 0; i < batches * m * n; i++) yd[i] = 0.0f;
   for (int64_t bi = 0; bi < batches; bi++) {
     const float *am = a + infer_cpu_offset(&ob, sa, bi) * m * k;
     const float *bm = b + infer_cpu_offset(&ob, sb, bi) * k * n;

@@ -22,7 +22,7 @@ static InferStatus *pad_fail(const InferOpCall *c, InferStatusCode code, const c
 static InferStatus *read_ints(const InferOpCall *c, int input, int64_t *out, int max, int *n) {
   const InferTensorView *v = infer_call_input(c, input);
   int64_t count = infer_shape_numel(&v->shape);
-  if (v->shape.rank > 1 || count < 0 || count > max)
+  if ((count > 0 && !v->data) || v->shape.rank > 1 || count < 0 || count > max)
     return pad_fail(c, INFER_ERR_INVALID_ARGUMENT, "input %d must be 1-D with at most %d values",
                     input, max);
   for (int64_t i = 0; i < count; i++)
@@ -113,7 +113,8 @@ static InferStatus *pad_tables(const InferOpCall *call, int64_t **tab) {
       return pad_fail(call, INFER_ERR_INVALID_ARGUMENT, "pads do not match dim %d", a);
     if (mode != INFER_PAD_CONSTANT && m == 0 && ys->d[a] > 0)
       return pad_fail(call, INFER_ERR_INVALID_ARGUMENT, "cannot pad empty dim %d in this mode", a);
-    if ((mode == INFER_PAD_REFLECT || mode == INFER_PAD_WRAP) && ((b < 0 && e > 0) || (b > 0 && e < 0)))
+    bool mixed = (b < 0 && e > 0) || (b > 0 && e < 0);
+    if ((mode == INFER_PAD_REFLECT || mode == INFER_PAD_WRAP) && mixed)
       return pad_fail(call, INFER_ERR_UNSUPPORTED, "mixed crop and pad on dim %d", a);
     tab[a] = malloc(sizeof(int64_t) * (size_t)(ys->d[a] > 0 ? ys->d[a] : 1));
     if (!tab[a]) return pad_fail(call, INFER_ERR_OUT_OF_MEMORY, "out of memory");

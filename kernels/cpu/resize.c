@@ -88,6 +88,7 @@ static InferStatus *axis_specs(const InferOpCall *call, AxisSpec *spec) {
   int rank = xs->rank, n = p->n_axes ? p->n_axes : rank;
   int axes[INFER_MAX_RANK];
   bool seen[INFER_MAX_RANK] = {false};
+  if (n < 1 || n > rank) return rs_fail(call, INFER_ERR_INVALID_ARGUMENT, "bad resize axes");
   for (int d = 0; d < rank; d++)
     spec[d] = (AxisSpec){false, 1.0, 0.0f, 1.0f, xs->d[d], ys->d[d]};
   for (int i = 0; i < n; i++) {
@@ -100,8 +101,8 @@ static InferStatus *axis_specs(const InferOpCall *call, AxisSpec *spec) {
     spec[a].resized = true;
   }
   bool by_scales = has_values(call, 2);
-  const InferTensorView *vals = &call->in[by_scales ? 2 : 3];
-  if (infer_shape_numel(&vals->shape) != n)
+  const InferTensorView *vals = infer_call_input(call, by_scales ? 2 : 3);
+  if (!vals->data || infer_shape_numel(&vals->shape) != n)
     return rs_fail(call, INFER_ERR_INVALID_ARGUMENT, "expected %d scales or sizes", n);
   double common = 0.0;
   bool have_common = false;
@@ -119,8 +120,8 @@ static InferStatus *axis_specs(const InferOpCall *call, AxisSpec *spec) {
   if (!by_scales && p->aspect != INFER_ASPECT_STRETCH)
     for (int i = 0; i < n; i++) spec[axes[i]].scale = common;
   if (p->coord == INFER_COORD_TF_CROP_AND_RESIZE) {
-    const InferTensorView *roi = &call->in[1];
-    if (infer_shape_numel(&roi->shape) != 2 * n)
+    const InferTensorView *roi = infer_call_input(call, 1);
+    if (!roi->data || infer_shape_numel(&roi->shape) != 2 * n)
       return rs_fail(call, INFER_ERR_INVALID_ARGUMENT, "roi must have %d values", 2 * n);
     for (int i = 0; i < n; i++) {
       spec[axes[i]].roi_start = (float)infer_cpu_load(roi->data, roi->dtype, i);
@@ -169,14 +170,20 @@ static void cubic_weights(double r, double a, double *w) {
   w[3] = ((a * (s + 1.0) - 5.0 * a) * (s + 1.0) + 8.0 * a) * (s + 1.0) - 4.0 * a;
 }
 
-/* Window and weights for source coordinate x. The reference prefers the
- * left neighbour: an integral x gets ratio 1, so its window ends at x. */
+/* Window and weights for source coordinate x, as the reference computes
+ * them. The weights come from the ratio x - floor(x), taken as 1 when x is
+ * integral (the reference prefers the left neighbour). The window is found
+ * in coordinates shifted by n/2 (the reference edge-pads by n/2 first);
+ * where that shift rounds a tiny fraction away the window moves by one, and
+ * matching the reference there matters with exclude_outside. */
 static void axis_taps(const InferResizeParams *p, const AxisSpec *s, double x, int64_t *start,
                       double *w) {
   double fl = floor(x);
   bool integral = x == fl;
   double r = integral ? 1.0 : x - fl;
-  int64_t p0 = (int64_t)fl;
+  int n = p->mode == INFER_RESIZE_CUBIC ? 4 : 2, half = n / 2;
+  double shifted = x + (double)half, sfl = floor(shifted);
+  *start = (int64_t)sfl - half + (shifted == sfl ? 0 : 1) - half;
   if (p->mode == INFER_RESIZE_NEAREST) {
     bool up;
     switch (p->nearest) {
@@ -186,12 +193,11 @@ static void axis_taps(const InferResizeParams *p, const AxisSpec *s, double x, i
       case INFER_NEAREST_ROUND_PREFER_FLOOR:
       default: up = r > 0.5; break;
     }
-    *start = integral ? p0 : p0 + (up ? 1 : 0);
+    /* weights (0, 1) for an integral x, else (!up, up): keep the chosen tap */
+    if (integral || up) *start += 1;
     w[0] = 1.0;
     return;
   }
-  int n = p->mode == INFER_RESIZE_CUBIC ? 4 : 2;
-  *start = integral ? p0 - n / 2 : p0 - n / 2 + 1;
   if (n == 2) {
     w[0] = 1.0 - r;
     w[1] = r;
@@ -309,8 +315,15 @@ static void interpolate_axis(const double *src, double *dst, InferShape *cur, in
 static InferStatus *run_interpolate(const InferOpCall *call, const AxisSpec *spec,
                                     const AxisTable *tab) {
   const InferShape *xs = &call->in[0].shape;
-  int64_t cap = 1, n_in = infer_shape_numel(xs), n_out = infer_shape_numel(&call->out[0].shape);
-  for (int d = 0; d < xs->rank; d++) cap *= spec[d].in > spec[d].out ? spec[d].in : spec[d].out;
+  int64_t n_in = infer_shape_numel(xs), n_out = infer_shape_numel(&call->out[0].shape);
+  /* the largest intermediate: axes before d resized, d and after not yet */
+  int64_t cap = n_in;
+  InferShape mid = *xs;
+  for (int d = 0; d < xs->rank; d++) {
+    mid.d[d] = spec[d].out;
+    int64_t n = infer_shape_numel(&mid);
+    if (n > cap) cap = n;
+  }
   double *a = malloc((size_t)cap * sizeof *a), *b = malloc((size_t)cap * sizeof *b);
   if (!a || !b) {
     free(a);

@@ -135,7 +135,7 @@ static InferStatus *check_gather(const InferOpCall *c, int64_t *axis) {
 }
 
 InferStatus *infer_cpu_supports_gather(const InferOpCall *c) {
-  int64_t axis;
+  int64_t axis = 0;
   INFER_TRY(check_gather(c, &axis));
   if (c->out[0].shape.rank != c->in[0].shape.rank - 1 + c->in[1].shape.rank)
     return mv_invalid(c, "output rank does not match");
@@ -144,7 +144,7 @@ InferStatus *infer_cpu_supports_gather(const InferOpCall *c) {
 
 /* y[outer, j, inner] = x[outer, idx[j], inner]; negative indices count from the end. */
 InferStatus *infer_cpu_run_gather(const InferOpCall *c) {
-  int64_t axis;
+  int64_t axis = 0;
   INFER_TRY(infer_cpu_supports_gather(c));
   INFER_TRY(check_gather(c, &axis));
   const InferTensorView *x = &c->in[0], *idx = &c->in[1];
@@ -176,7 +176,7 @@ InferStatus *infer_cpu_run_gather(const InferOpCall *c) {
 /* ---- gather_elements --------------------------------------------------------- */
 
 InferStatus *infer_cpu_supports_gather_elements(const InferOpCall *c) {
-  int64_t axis;
+  int64_t axis = 0;
   INFER_TRY(check_gather(c, &axis));
   const InferShape *x = &c->in[0].shape, *idx = &c->in[1].shape;
   if (idx->rank != x->rank || !infer_shape_equal(&c->out[0].shape, idx))
@@ -189,7 +189,7 @@ InferStatus *infer_cpu_supports_gather_elements(const InferOpCall *c) {
 
 /* y[i0..i(r-1)] = x[i0.., idx[i0..i(r-1)], ..] with the index replacing dim axis. */
 InferStatus *infer_cpu_run_gather_elements(const InferOpCall *c) {
-  int64_t axis;
+  int64_t axis = 0;
   INFER_TRY(infer_cpu_supports_gather_elements(c));
   INFER_TRY(check_gather(c, &axis));
   const InferTensorView *x = &c->in[0], *idx = &c->in[1];

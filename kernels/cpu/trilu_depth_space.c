@@ -54,7 +54,8 @@ InferStatus *infer_cpu_supports_depth_space(const InferOpCall *call) {
   if (infer_dtype_size(x->dtype) == 0) return infer_cpu_unsupported_dtype(call, 0);
   if (x->shape.rank != 4 || p->blocksize < 1)
     return infer_status_new(INFER_ERR_UNSUPPORTED,
-                            "layer '%s' (%s): only 4-D input with a positive blocksize is supported",
+                            "layer '%s' (%s): only 4-D input with a positive blocksize is "
+                            "supported",
                             call->node, infer_op_name(call->op));
   return NULL;
 }

@@ -97,6 +97,12 @@ static void test_reshape(void) {
   in[1] = i64_vec(3, t3);
   CHECK_OK(shape_only(INFER_OP_RESHAPE, &p, 2, in, &out));
   CHECK(shape_is(&out, 3, t3));
+  /* a dynamic batch copied by 0 cancels out: [?,3,4] to [0,-1] is [?,12] */
+  int64_t dyn3[3] = {-1, 3, 4}, keep[2] = {0, -1};
+  in[0] = test_view(INFER_DTYPE_F32, 3, dyn3, NULL);
+  in[1] = i64_vec(2, keep);
+  CHECK_OK(shape_only(INFER_OP_RESHAPE, &p, 2, in, &out));
+  CHECK(shape_is(&out, 2, (int64_t[]){-1, 12}));
 }
 
 static void test_flatten_squeeze(void) {

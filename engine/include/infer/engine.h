@@ -88,6 +88,20 @@ InferDType infer_engine_io_dtype(const InferEngine *engine, int i);
 InferShape infer_engine_io_shape(const InferEngine *engine, int i);
 int infer_engine_io_index(const InferEngine *engine, const char *name); /* -1 if none */
 
+/* Plan files: an engine serialized once and deserialized in milliseconds.
+ * A plan records the library version and the device (CPU model and
+ * features, or GPU and CUDA library versions) it was built for; loading it
+ * elsewhere fails with INFER_ERR_MISMATCH (rebuild the plan). Corrupt or
+ * truncated plans fail with INFER_ERR_PARSE, never crash. */
+InferStatus *infer_engine_serialize(const InferEngine *engine, void **data, size_t *size); /* malloc'ed */
+/* name_for_messages names the plan in error messages (NULL: "plan"). */
+InferStatus *infer_engine_deserialize(const void *data, size_t size, const char *name_for_messages,
+                                      InferEngine **out);
+InferStatus *infer_engine_save(const InferEngine *engine, const char *path);
+InferStatus *infer_engine_load(const char *path, InferEngine **out);
+/* The hash of the model file the engine was built from (0 if built in code). */
+uint64_t infer_engine_source_hash(const InferEngine *engine);
+
 InferStatus *infer_context_create(InferEngine *engine, InferContext **out);
 void infer_context_release(InferContext *ctx);
 /* Binds a dynamic input's shape; other tensors' shapes follow. */
@@ -106,6 +120,34 @@ InferStatus *infer_context_enqueue(InferContext *ctx, InferStream *stream);
  * data (the address set for it, or memory the context owns and reuses on
  * the next enqueue when none was set). */
 InferStatus *infer_context_get_output(InferContext *ctx, const char *name, InferTensorView *out);
+
+/* Per-layer timing: while enabled, every enqueue adds each layer's time
+ * (wall time on the CPU backend, device time on GPU backends). */
+void infer_context_set_profiling(InferContext *ctx, bool enabled);
+int infer_context_profile_size(const InferContext *ctx);  /* the engine's layer count */
+InferStatus *infer_context_profile_entry(const InferContext *ctx, int layer, double *total_ms,
+                                         int64_t *calls);
+/* Activation memory the context holds now, in bytes. */
+size_t infer_context_memory_bytes(const InferContext *ctx);
+
+/* How one layer of an engine runs. */
+typedef struct InferLayerInfo {
+  const char *name;
+  const char *op;
+  const char *precision;   /* "fp32", "fp16", "int8" */
+  const char *layout;      /* "nchw", "nhwc", ... */
+  const char *kernel;      /* the implementation chosen */
+  const char *output;      /* first output tensor */
+  InferShape output_shape; /* at the build shapes */
+  bool shape_known;        /* false: the shape depends on run-time data */
+  int n_inputs, n_outputs;
+} InferLayerInfo;
+InferStatus *infer_engine_layer_info(const InferEngine *engine, int layer, InferLayerInfo *out);
+/* The network the engine runs (after folding and pruning), e.g. to build a
+ * CPU reference engine from it. Owned by the engine. */
+const InferNetwork *infer_engine_network(const InferEngine *engine);
+/* Bytes of constants (weights) the engine holds. */
+size_t infer_engine_weights_bytes(const InferEngine *engine);
 
 InferStatus *infer_stream_create(InferEngine *engine, InferStream **out);
 InferStatus *infer_stream_synchronize(InferStream *stream);

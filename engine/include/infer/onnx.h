@@ -16,6 +16,10 @@ InferStatus *infer_onnx_parse_file(const char *path, InferNetwork **out);
  * tests). *out->data is malloc'ed; the caller frees it. *name may be NULL. */
 InferStatus *infer_onnx_read_tensor_file(const char *path, InferTensorView *out, char **name);
 
+/* Writes a tensor as a serialized TensorProto named `name`. */
+InferStatus *infer_onnx_write_tensor_file(const char *path, const char *name,
+                                          const InferTensorView *v);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,27 @@
+/* inferexec's command line. */
+#ifndef INFEREXEC_OPTIONS_H
+#define INFEREXEC_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "infer/engine.h"
+
+typedef struct InferexecOptions {
+  const char *onnx, *save_engine, *load_engine, *calib, *timing_cache;
+  const char *shapes, *min_shapes, *opt_shapes, *max_shapes;
+  const char *load_inputs, *save_outputs, *export_json;
+  unsigned precisions;
+  InferBackendKind backend;
+  int batch;               /* 0: not given */
+  int iterations, warmup, streams, print_values;
+  double duration_s;
+  unsigned seed;
+  bool cuda_graph, no_data_transfers, dump_graph, dump_profile, compare;
+} InferexecOptions;
+
+/* Parses argv; returns 0, or 1 after printing --help, or -1 after an error. */
+int inferexec_parse_options(int argc, char **argv, InferexecOptions *o);
+void inferexec_usage(FILE *f);
+
+#endif
