@@ -37,6 +37,8 @@ int64_t infer_shape_numel(const InferShape *s) {
   int64_t n = 1;
   for (int i = 0; i < s->rank; i++) {
     if (s->d[i] < 0) return -1;
+    /* absurd declared dims must not overflow: report them as unknown */
+    if (s->d[i] > 0 && n > INT64_MAX / s->d[i]) return -1;
     n *= s->d[i];
   }
   return n;

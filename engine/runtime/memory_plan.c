@@ -33,8 +33,8 @@
 /* Pair visits all the strategies and the local search may take together
  * (the first strategy always runs). */
 #define PLAN_WORK 20000000.0
-/* Local search placements at most. */
-#define PLAN_SEARCH_MAX 2000
+/* The local search stops after this many moves without a smaller arena. */
+#define PLAN_STALL 2000
 /* Adjacency entries (two per conflicting pair) at most; beyond, pairs are
  * compared directly. */
 #define PLAN_ADJ_MAX ((size_t)1 << 22)
@@ -58,10 +58,10 @@ typedef struct Planner {
   size_t align;
   const size_t *adj_start; /* n + 1 entries, or NULL: compare all pairs */
   const int32_t *adj;
-  size_t *offset;          /* per item, valid where placed_at == stamp */
-  uint32_t *placed_at;
-  uint32_t stamp;
+  size_t *offset;          /* per item, where placed */
+  bool *placed;
   PlanSpan *spans;         /* scratch: the placed conflicting tensors */
+  double work;             /* adjacency entries and items visited so far */
 } Planner;
 
 static uint64_t next_random(uint64_t *s) { /* xorshift64 */
@@ -199,32 +199,29 @@ static int cmp_span(const void *pa, const void *pb) {
   return a->offset < b->offset ? -1 : a->offset > b->offset ? 1 : 0;
 }
 
-/* Places the items in `order` and returns the highest end. Sizes were
- * checked to sum (aligned) below INT64_MAX, so nothing here overflows. */
-static size_t place_order(Planner *p, const int32_t *order, bool best_fit) {
+/* Places order[from..n) (order[0..from) keep their offsets) and returns
+ * the highest end of all. Sizes were checked to sum (aligned) below
+ * INT64_MAX, so nothing here overflows. */
+static size_t place_order(Planner *p, const int32_t *order, int32_t from, bool best_fit) {
   const PlanItem *items = p->items;
-  size_t top = 0;
-  p->stamp++;
-  if (p->stamp == 0) { /* wrapped: forget every placement */
-    memset(p->placed_at, 0, sizeof *p->placed_at * (size_t)p->n);
-    p->stamp = 1;
-  }
-  for (int32_t k = 0; k < p->n; k++) {
+  for (int32_t k = from; k < p->n; k++) p->placed[order[k]] = false;
+  for (int32_t k = from; k < p->n; k++) {
     int32_t i = order[k];
     const PlanItem *it = &items[i];
     int32_t ns = 0;
     if (p->adj_start) {
       for (size_t e = p->adj_start[i]; e < p->adj_start[i + 1]; e++) {
         int32_t j = p->adj[e];
-        if (p->placed_at[j] == p->stamp)
-          p->spans[ns++] = (PlanSpan){p->offset[j], p->offset[j] + items[j].size};
+        if (p->placed[j]) p->spans[ns++] = (PlanSpan){p->offset[j], p->offset[j] + items[j].size};
       }
+      p->work += (double)(p->adj_start[i + 1] - p->adj_start[i]) + 4;
     } else {
       for (int32_t q = 0; q < k; q++) {
         int32_t j = order[q];
         if (items[j].last < it->first || items[j].first > it->last) continue;
         p->spans[ns++] = (PlanSpan){p->offset[j], p->offset[j] + items[j].size};
       }
+      p->work += (double)k + 4;
     }
     if (ns > 1) qsort(p->spans, (size_t)ns, sizeof *p->spans, cmp_span);
     size_t prev_end = 0, best = 0, best_len = SIZE_MAX;
@@ -245,10 +242,20 @@ static size_t place_order(Planner *p, const int32_t *order, bool best_fit) {
     }
     if (!found) (void)align_up(prev_end, p->align, &best);
     p->offset[i] = best;
-    p->placed_at[i] = p->stamp;
-    if (best + it->size > top) top = best + it->size;
+    p->placed[i] = true;
   }
+  size_t top = 0;
+  for (int32_t i = 0; i < p->n; i++)
+    if (p->offset[i] + items[i].size > top) top = p->offset[i] + items[i].size;
+  p->work += (double)p->n;
   return top;
+}
+
+/* The position in `order` of a tensor that ends at `top`. */
+static int32_t highest(const Planner *p, const int32_t *order, size_t top) {
+  for (int32_t k = p->n - 1; k >= 0; k--)
+    if (p->offset[order[k]] + p->items[order[k]].size == top) return k;
+  return 0;
 }
 
 /* Adjacency lists of the conflict graph of items sorted by first use; NULL
@@ -310,29 +317,62 @@ static InferStatus *conflict_graph(const PlanItem *items, int32_t n, int32_t *ac
 
 static int cmp_item_first(const void *pa, const void *pb) { return cmp_tail(pa, pb); }
 
-/* Breadth keys: the largest live total over each item's lifetime, from a
- * sparse table of range maxima over `live` (n_idx entries). */
-static InferStatus *breadth_keys(PlanItem *items, int32_t n, const size_t *live, size_t n_idx) {
-  int levels = 1;
-  while (((size_t)1 << levels) <= n_idx) levels++;
-  size_t *table = malloc(sizeof *table * n_idx * (size_t)levels);
-  if (!table) return PLAN_ERR(INFER_ERR_OUT_OF_MEMORY, "out of memory");
-  memcpy(table, live, sizeof *table * n_idx);
-  for (int lv = 1; lv < levels; lv++) {
-    size_t w = (size_t)1 << (lv - 1);
-    size_t *row = table + n_idx * (size_t)lv, *prev = row - n_idx;
-    for (size_t i = 0; i + 2 * w <= n_idx; i++)
-      row[i] = prev[i] > prev[i + w] ? prev[i] : prev[i + w];
+/* Breadth keys: the largest live total over each item's lifetime. The
+ * total only grows where a tensor starts, so the maximum over [first, last]
+ * is the maximum over the starts inside it: a sparse table of range maxima
+ * over the distinct starts (items are sorted by first use). When that
+ * table would be too large the key is the total at the first use. */
+static InferStatus *breadth_keys(PlanItem *items, int32_t n, const size_t *live) {
+  int32_t m = 0;
+  int32_t *at = malloc((size_t)n * sizeof *at);   /* distinct starts */
+  int32_t *grp = malloc((size_t)n * sizeof *grp); /* per item: its start's index */
+  if (!at || !grp) {
+    free(at);
+    free(grp);
+    return PLAN_ERR(INFER_ERR_OUT_OF_MEMORY, "out of memory");
   }
   for (int32_t k = 0; k < n; k++) {
-    size_t lo = (size_t)items[k].first, hi = (size_t)items[k].last + 1; /* [lo, hi) */
+    if (m == 0 || at[m - 1] != items[k].first) at[m++] = items[k].first;
+    grp[k] = m - 1;
+  }
+  int levels = 1;
+  while (((size_t)1 << levels) <= (size_t)m) levels++;
+  size_t *table = NULL;
+  size_t cells = (size_t)m * (size_t)levels;
+  if (cells <= PLAN_ADJ_MAX) table = malloc(sizeof *table * cells);
+  if (!table) { /* too large (or no memory): a cruder key */
+    for (int32_t k = 0; k < n; k++) items[k].key = live[items[k].first];
+    free(at);
+    free(grp);
+    return NULL;
+  }
+  for (int32_t g = 0; g < m; g++) table[g] = live[at[g]];
+  for (int lv = 1; lv < levels; lv++) {
+    size_t w = (size_t)1 << (lv - 1);
+    size_t *row = table + (size_t)m * (size_t)lv, *prev = row - m;
+    for (size_t g = 0; g + 2 * w <= (size_t)m; g++)
+      row[g] = prev[g] > prev[g + w] ? prev[g] : prev[g + w];
+  }
+  for (int32_t k = 0; k < n; k++) {
+    /* [lo, hi): the starts from the item's own to the last one <= last */
+    int32_t lo = grp[k], a = lo, b = m;
+    while (b - a > 1) {
+      int32_t mid = a + (b - a) / 2;
+      if (at[mid] <= items[k].last)
+        a = mid;
+      else
+        b = mid;
+    }
+    size_t len = (size_t)(a + 1 - lo);
     int lv = 0;
-    while (((size_t)2 << lv) <= hi - lo) lv++;
-    const size_t *row = table + n_idx * (size_t)lv;
-    size_t a = row[lo], b = row[hi - ((size_t)1 << lv)];
-    items[k].key = a > b ? a : b;
+    while (((size_t)2 << lv) <= len) lv++;
+    const size_t *row = table + (size_t)m * (size_t)lv;
+    size_t x = row[lo], y = row[(size_t)a + 1 - ((size_t)1 << lv)];
+    items[k].key = x > y ? x : y;
   }
   free(table);
+  free(at);
+  free(grp);
   return NULL;
 }
 
@@ -361,14 +401,14 @@ InferStatus *infer_memory_plan_build(const InferNetwork *net, const size_t *tens
   int32_t *cand = malloc(n_alloc * sizeof *cand);
   size_t *offset = malloc(n_alloc * sizeof *offset);
   size_t *best_offset = malloc(n_alloc * sizeof *best_offset);
-  uint32_t *placed_at = calloc(n_alloc, sizeof *placed_at);
+  bool *placed = calloc(n_alloc, sizeof *placed);
   PlanSpan *spans = malloc(n_alloc * sizeof *spans);
   size_t *adj_start = NULL;
   int32_t *adj = NULL;
   InferStatus *st = NULL;
   if (!out->offset || !out->size || !out->first_use || !out->last_use || !live || !live_sub ||
       !items || !order || !tmp || !best_order || !cand || !offset || !best_offset ||
-      !placed_at || !spans) {
+      !placed || !spans) {
     st = PLAN_ERR(INFER_ERR_OUT_OF_MEMORY, "out of memory");
     goto done;
   }
@@ -406,25 +446,22 @@ InferStatus *infer_memory_plan_build(const InferNetwork *net, const size_t *tens
   if (n == 0) goto done;
 
   qsort(items, (size_t)n, sizeof *items, cmp_item_first);
-  st = breadth_keys(items, n, live, n_idx);
+  st = breadth_keys(items, n, live);
   if (!st) st = conflict_graph(items, n, tmp, &adj_start, &adj);
   if (st) goto done;
-  Planner p = {items, n, alignment, adj_start, adj, offset, placed_at, 0, spans};
-  double pass_work = adj_start ? (double)adj_start[n] + (double)n
-                               : (double)n * (double)(n - 1) / 2.0 + (double)n;
-  double work = 0;
+  Planner p = {items, n, alignment, adj_start, adj, offset, placed, spans, 0};
+  double pass_work = adj_start ? (double)adj_start[n] + 5.0 * n : (double)n * (n + 9) / 2.0;
   size_t floor_bytes, best_top = SIZE_MAX;
   (void)align_up(out->lower_bound, alignment, &floor_bytes);
 #define AT_FLOOR() (best_top <= floor_bytes) /* floor_bytes is aligned */
 
   for (int o = 0; o < N_ORDERS && !AT_FLOOR(); o++) {
-    if (o > 0 && work + 2 * pass_work > PLAN_WORK) break;
+    if (o > 0 && p.work + pass_work > PLAN_WORK) break;
     for (int32_t k = 0; k < n; k++) order[k] = k;
     sort_order(order, tmp, n, items, plan_orders[o]);
     for (int fit = 0; fit < 2 && !AT_FLOOR(); fit++) {
-      if (fit > 0 && work + pass_work > PLAN_WORK) break;
-      size_t top = place_order(&p, order, fit == 0);
-      work += pass_work;
+      if (fit > 0 && p.work + pass_work > PLAN_WORK) break;
+      size_t top = place_order(&p, order, 0, fit == 0);
       if (top < best_top) {
         best_top = top;
         memcpy(best_order, order, sizeof *order * (size_t)n);
@@ -433,47 +470,63 @@ InferStatus *infer_memory_plan_build(const InferNetwork *net, const size_t *tens
     }
   }
 
-  /* local search over the best order (first fit) */
+  /* Local search over the best order, placing first fit. Moves: the tensor
+   * that ends highest to an earlier place in the order, one tensor to any
+   * place, a swap. A candidate is kept when the arena does not grow. Only
+   * the part of the order after the first changed place is placed again:
+   * `valid` counts the leading places whose offsets are those of `order`. */
+  bool search = n > 2 && !AT_FLOOR() && p.work + pass_work <= PLAN_WORK;
   size_t cur_top = best_top;
-  memcpy(order, best_order, sizeof *order * (size_t)n);
-  int32_t crit = 0; /* position in `order` of the tensor that ends highest */
-  for (int32_t k = 0; k < n; k++)
-    if (best_offset[order[k]] + items[order[k]].size == best_top) crit = k;
+  int32_t crit = 0, valid = n;
+  if (search) {
+    memcpy(order, best_order, sizeof *order * (size_t)n);
+    cur_top = place_order(&p, order, 0, false);
+    if (cur_top < best_top) {
+      best_top = cur_top;
+      memcpy(best_offset, offset, sizeof *offset * (size_t)n);
+    }
+    crit = highest(&p, order, cur_top);
+  }
   uint64_t rng = 0x2545f4914f6cdd1dull;
-  for (int it = 0; it < PLAN_SEARCH_MAX && n > 2 && !AT_FLOOR(); it++) {
-    if (work + pass_work > PLAN_WORK) break;
+  long last_gain = 0;
+  for (long it = 0; search && !AT_FLOOR() && it - last_gain < PLAN_STALL; it++) {
+    if (p.work + pass_work > PLAN_WORK) break;
     memcpy(cand, order, sizeof *cand * (size_t)n);
     int32_t i, j;
     uint64_t kind = next_random(&rng) % 3;
-    if (kind == 0 && crit > 0) { /* move the highest tensor earlier */
+    if (kind == 0 && crit > 0) {
       i = crit;
       j = (int32_t)(next_random(&rng) % (uint64_t)crit);
     } else {
       i = (int32_t)(next_random(&rng) % (uint64_t)n);
       j = (int32_t)(next_random(&rng) % (uint64_t)n);
     }
-    int32_t moved = cand[i];
+    if (i == j) continue;
+    int32_t moved = cand[i], from = i < j ? i : j;
     if (kind == 1) {
       cand[i] = cand[j];
       cand[j] = moved;
     } else if (i < j) {
       memmove(&cand[i], &cand[i + 1], sizeof *cand * (size_t)(j - i));
       cand[j] = moved;
-    } else if (i > j) {
+    } else {
       memmove(&cand[j + 1], &cand[j], sizeof *cand * (size_t)(i - j));
       cand[j] = moved;
     }
-    size_t top = place_order(&p, cand, false);
-    work += pass_work;
+    if (valid < from) from = valid;
+    size_t top = place_order(&p, cand, from, false);
     if (top <= cur_top) {
-      cur_top = top;
       memcpy(order, cand, sizeof *order * (size_t)n);
-      for (int32_t k = 0; k < n; k++)
-        if (offset[order[k]] + items[order[k]].size == top) crit = k;
+      valid = n;
+      crit = highest(&p, order, top);
       if (top < best_top) {
         best_top = top;
+        last_gain = it;
         memcpy(best_offset, offset, sizeof *offset * (size_t)n);
       }
+      cur_top = top;
+    } else {
+      valid = from;
     }
   }
 #undef AT_FLOOR
@@ -491,7 +544,7 @@ done:
   free(cand);
   free(offset);
   free(best_offset);
-  free(placed_at);
+  free(placed);
   free(spans);
   free(adj_start);
   free(adj);

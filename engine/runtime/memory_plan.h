@@ -8,12 +8,16 @@
  * in-place, so the output of layer i never reuses the bytes of an input of
  * layer i. A planned tensor without a producer is live from layer 0.
  *
- * Placement (greedy by size, best fit). Tensors are placed largest first;
- * each goes into the smallest gap between the already placed tensors it
- * conflicts with that can hold it (the lowest such gap on ties), or above
- * all of them when no gap fits. Offsets are multiples of the alignment. A
- * few orderings (size, size x lifetime, first use) and fits (best, first)
- * are tried and the smallest arena is kept; the result is deterministic.
+ * Placement. Tensors are placed one at a time, each at the best-fitting
+ * (or the lowest) aligned gap between the already placed tensors it
+ * conflicts with, or above the highest of them. Several orders are tried:
+ * by size (the greedy-by-size of TFLite and others), by breadth (tensors of
+ * the fullest layers first), by size x lifetime, by first use, by lifetime.
+ * A local search then reorders the best one (moving the tensor that ends
+ * highest earlier, other moves at random) while the arena does not grow.
+ * It stops at the lower bound, after 2000 moves without gain, or when a
+ * work budget (about 0.1 s) is spent. The random generator has a fixed
+ * seed: the same input gives the same plan. Details in memory_plan.c.
  *
  * lower_bound is the largest sum of sizes of tensors live at one layer: no
  * plan can use less. The arena never exceeds the sum of the aligned sizes. */

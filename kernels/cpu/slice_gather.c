@@ -134,19 +134,22 @@ static InferStatus *check_gather(const InferOpCall *c, int64_t *axis) {
   return NULL;
 }
 
-InferStatus *infer_cpu_supports_gather(const InferOpCall *c) {
-  int64_t axis = 0;
-  INFER_TRY(check_gather(c, &axis));
+static InferStatus *gather_checks(const InferOpCall *c, int64_t *axis) {
+  INFER_TRY(check_gather(c, axis));
   if (c->out[0].shape.rank != c->in[0].shape.rank - 1 + c->in[1].shape.rank)
     return mv_invalid(c, "output rank does not match");
   return NULL;
 }
 
+InferStatus *infer_cpu_supports_gather(const InferOpCall *c) {
+  int64_t axis = 0;
+  return gather_checks(c, &axis);
+}
+
 /* y[outer, j, inner] = x[outer, idx[j], inner]; negative indices count from the end. */
 InferStatus *infer_cpu_run_gather(const InferOpCall *c) {
   int64_t axis = 0;
-  INFER_TRY(infer_cpu_supports_gather(c));
-  INFER_TRY(check_gather(c, &axis));
+  INFER_TRY(gather_checks(c, &axis));
   const InferTensorView *x = &c->in[0], *idx = &c->in[1];
   size_t es = infer_dtype_size(x->dtype);
   int64_t dim = x->shape.d[axis], n_idx = infer_shape_numel(&idx->shape);
@@ -175,9 +178,10 @@ InferStatus *infer_cpu_run_gather(const InferOpCall *c) {
 
 /* ---- gather_elements --------------------------------------------------------- */
 
-InferStatus *infer_cpu_supports_gather_elements(const InferOpCall *c) {
+static InferStatus *gather_elements_checks(const InferOpCall *c, int64_t *axis_out) {
   int64_t axis = 0;
   INFER_TRY(check_gather(c, &axis));
+  *axis_out = axis;
   const InferShape *x = &c->in[0].shape, *idx = &c->in[1].shape;
   if (idx->rank != x->rank || !infer_shape_equal(&c->out[0].shape, idx))
     return mv_invalid(c, "indices and output must have the data's rank and the same shape");
@@ -187,11 +191,15 @@ InferStatus *infer_cpu_supports_gather_elements(const InferOpCall *c) {
   return NULL;
 }
 
+InferStatus *infer_cpu_supports_gather_elements(const InferOpCall *c) {
+  int64_t axis = 0;
+  return gather_elements_checks(c, &axis);
+}
+
 /* y[i0..i(r-1)] = x[i0.., idx[i0..i(r-1)], ..] with the index replacing dim axis. */
 InferStatus *infer_cpu_run_gather_elements(const InferOpCall *c) {
   int64_t axis = 0;
-  INFER_TRY(infer_cpu_supports_gather_elements(c));
-  INFER_TRY(check_gather(c, &axis));
+  INFER_TRY(gather_elements_checks(c, &axis));
   const InferTensorView *x = &c->in[0], *idx = &c->in[1];
   const InferShape *s = &idx->shape;
   size_t es = infer_dtype_size(x->dtype);

@@ -66,7 +66,8 @@ static void ref_liveness(const InferNetwork *net, int32_t *first, int32_t *last)
  * tensors, the lower bound recomputed per layer, bounds on the arena. */
 static void check_plan_brute(const InferNetwork *net, const InferMemoryPlan *p) {
   int32_t nt = net->n_tensors;
-  int32_t *first = calloc((size_t)nt + 1, sizeof *first), *last = calloc((size_t)nt + 1, sizeof *last);
+  int32_t *first = calloc((size_t)nt + 1, sizeof *first);
+  int32_t *last = calloc((size_t)nt + 1, sizeof *last);
   ref_liveness(net, first, last);
   bool ok = true;
   for (int32_t a = 0; a < nt; a++) {
