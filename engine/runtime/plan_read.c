@@ -371,6 +371,10 @@ static InferStatus *read_tensors(const uint8_t *p, const char *name, const Heade
           need != pt->data_size)
         return corrupt(name, "constant '%s' has %llu bytes of data for its shape", pt->name,
                        (unsigned long long)pt->data_size);
+      if (pt->dtype == INFER_DTYPE_BOOL)
+        for (uint64_t i = 0; i < pt->data_size; i++)
+          if (p[pt->data_offset + i] > 1)
+            return corrupt(name, "constant '%s' holds a bool that is neither 0 nor 1", pt->name);
     }
   }
   if (rd_left(&r)) return corrupt(name, "extra bytes after the tensors");
@@ -533,15 +537,18 @@ static InferStatus *read_io(const uint8_t *p, const char *name, const Header *h,
   }
   if (flagged_in != b->n_inputs || flagged_out != b->n_io - b->n_inputs)
     return corrupt(name, "the io list does not match the tensors");
-  for (int32_t i = 0; i < b->n_io; i++) {
+  bool *listed = calloc((size_t)b->n_tensors + 1, sizeof *listed);
+  if (!listed) return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "%s: out of memory", name);
+  InferStatus *st = NULL;
+  for (int32_t i = 0; i < b->n_io && !st; i++) {
     const PTensor *pt = &b->tensors[b->io[i]];
     bool input = i < b->n_inputs;
     if (input ? !(pt->flags & INFER_PLAN_TENSOR_INPUT) || (i > 0 && b->io[i] <= b->io[i - 1])
-              : !(pt->flags & INFER_PLAN_TENSOR_OUTPUT))
-      return corrupt(name, "the io list does not match the tensors");
-    for (int32_t j = b->n_inputs; !input && j < i; j++)
-      if (b->io[j] == b->io[i]) return corrupt(name, "output '%s' is listed twice", pt->name);
-    if (input) {
+              : !(pt->flags & INFER_PLAN_TENSOR_OUTPUT)) {
+      st = corrupt(name, "the io list does not match the tensors");
+    } else if (!input && listed[b->io[i]]) {
+      st = corrupt(name, "output '%s' is listed twice", pt->name);
+    } else if (input) {
       /* min <= opt <= max, and fixed dims as declared */
       const InferShape *decl = &pt->shape, *built = &b->build_shapes[i];
       const InferShape *lo = &b->min_shapes[i], *hi = &b->max_shapes[i];
@@ -550,10 +557,12 @@ static InferStatus *read_io(const uint8_t *p, const char *name, const Header *h,
       for (int d = 0; ok && d < decl->rank; d++)
         ok = lo->d[d] <= built->d[d] && built->d[d] <= hi->d[d] &&
              (decl->d[d] < 0 || (decl->d[d] == lo->d[d] && decl->d[d] == hi->d[d]));
-      if (!ok) return corrupt(name, "the shapes of input '%s' disagree", pt->name);
+      if (!ok) st = corrupt(name, "the shapes of input '%s' disagree", pt->name);
     }
+    listed[b->io[i]] = true;
   }
-  return NULL;
+  free(listed);
+  return st;
 }
 
 /* An error from the network API while recreating: the file is at fault. */
@@ -660,7 +669,9 @@ static InferStatus *read_body(const uint8_t *p, const char *name, const Header *
   Body b;
   memset(&b, 0, sizeof b);
   /* each string is preceded by a 4-byte length: the sections bound the total */
-  b.arena.cap = (size_t)(h->tensors.size + h->layers.size) + 1;
+  uint64_t strings = h->tensors.size + h->layers.size; /* each below total_size */
+  if (strings >= SIZE_MAX) return corrupt(name, "sections too large");
+  b.arena.cap = (size_t)strings + 1;
   b.arena.p = malloc(b.arena.cap);
   InferStatus *st = NULL;
   if (!b.arena.p) st = infer_status_new(INFER_ERR_OUT_OF_MEMORY, "%s: out of memory", name);

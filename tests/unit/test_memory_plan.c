@@ -447,6 +447,41 @@ static void test_random_dags(void) {
          n_ratio ? ratio_sum / n_ratio : 0.0, n_opt, n_ratio);
 }
 
+/* Many tensors live at once: t_i = relu(x), then s_i = s_(i-1) + t_i. With
+ * enough of them the conflict graph is too large for adjacency lists and
+ * the planner compares pairs directly; both ways must give valid plans. */
+static void test_dense_overlap(int n_branches) {
+  InferTensorId x;
+  InferNetwork *net = new_net(&x);
+  InferTensorId *t = calloc((size_t)n_branches, sizeof *t);
+  char name[32];
+  for (int i = 0; i < n_branches; i++) {
+    snprintf(name, sizeof name, "t%d", i);
+    t[i] = relu(net, name, x);
+  }
+  InferTensorId sum = t[0];
+  for (int i = 1; i < n_branches; i++) {
+    snprintf(name, sizeof name, "s%d", i);
+    sum = add(net, name, sum, t[i]);
+  }
+  CHECK_OK(infer_network_mark_output(net, sum));
+  size_t *bytes = calloc((size_t)net->n_tensors, sizeof *bytes);
+  bool *planned = calloc((size_t)net->n_tensors, sizeof *planned);
+  activations(net, bytes, planned, 0);
+  for (int32_t i = 0; i < net->n_tensors; i++) bytes[i] = 64 * (1 + rnd_below(16));
+  InferMemoryPlan p;
+  CHECK_OK(infer_memory_plan_build(net, bytes, planned, 64, &p));
+  CHECK_OK(infer_memory_plan_verify(net, &p));
+  check_plan_brute(net, &p);
+  printf("dense overlap (%d branches): no reuse %zu arena %zu lower bound %zu\n", n_branches,
+         p.no_reuse_bytes, p.arena_bytes, p.lower_bound);
+  infer_memory_plan_free(&p);
+  free(bytes);
+  free(planned);
+  free(t);
+  infer_network_release(net);
+}
+
 /* ---- the generated ONNX models ---- */
 
 static int cmp_str(const void *a, const void *b) {
@@ -520,6 +555,8 @@ int main(int argc, char **argv) {
   test_edge_cases();
   test_for_pass();
   test_random_dags();
+  test_dense_overlap(100);
+  test_dense_overlap(2100); /* > 2M conflicting pairs */
   test_generated_models(argc > 1 ? argv[1] : "/tmp/b1/tests/generated_models");
   TEST_MAIN_END("memory_plan");
 }

@@ -8,8 +8,11 @@
 #include <unistd.h>
 
 #include "infer/infer.h"
+#include "network_internal.h"
 #include "plan_format.h"
 #include "test_util.h"
+
+#define SOURCE_HASH 0x0123456789abcdefull
 
 static uint32_t rng_state = 12345u;
 
@@ -90,6 +93,7 @@ static InferNetwork *make_net(void) {
   CHECK_OK(infer_network_add_layer(net, "softmax", INFER_OP_SOFTMAX, &p, 1, &fc, 1, prob_name, &y));
   CHECK_OK(infer_network_mark_output(net, y));
   CHECK_OK(infer_network_mark_output(net, fc));
+  net->source_hash = SOURCE_HASH; /* as if parsed from a model file */
   return net;
 }
 
@@ -175,6 +179,7 @@ static void test_round_trip(InferEngine *engine, const void *plan, size_t size) 
   CHECK_OK(infer_engine_deserialize(plan, size, "model.plan", &loaded));
   if (!loaded) return;
   check_same_interface(engine, loaded);
+  CHECK(infer_engine_source_hash(loaded) == SOURCE_HASH);
   InferShape decl = infer_engine_io_shape(loaded, infer_engine_io_index(loaded, "prob"));
   CHECK(decl.rank == 2 && decl.d[0] == -1 && decl.d[1] == 10);
   check_same_outputs(engine, loaded);
@@ -194,6 +199,7 @@ static void test_header_info(const void *plan, size_t size) {
   CHECK(info.total_size == size);
   CHECK(strcmp(info.library_version, infer_version_string()) == 0);
   CHECK(info.backend == INFER_BACKEND_CPU);
+  CHECK(info.source_hash == SOURCE_HASH);
   CHECK(info.n_io == 3 && info.n_layers >= 7 && info.n_tensors > info.n_layers);
   CHECK(info.data_bytes >= (4 * 27 + 4 + 640 + 10) * sizeof(float));
   InferDeviceFingerprint here;

@@ -117,11 +117,14 @@ def dihedral(x, flip_h, flip_v, transpose):
 
 
 def export_onnx(model, example, path, output_name):
+    import warnings
     model = model.eval().float().cpu().to(memory_format=torch.contiguous_format)
-    torch.onnx.export(model, (example.cpu(),), path, dynamo=False, opset_version=OPSET,
-                      input_names=["input"], output_names=[output_name],
-                      dynamic_axes={"input": {0: "N"}, output_name: {0: "N"}},
-                      do_constant_folding=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")            # the TorchScript exporter's deprecation
+        torch.onnx.export(model, (example.cpu(),), path, dynamo=False, opset_version=OPSET,
+                          input_names=["input"], output_names=[output_name],
+                          dynamic_axes={"input": {0: "N"}, output_name: {0: "N"}},
+                          do_constant_folding=True)
     return check_onnx(path, output_name)
 
 

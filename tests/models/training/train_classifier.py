@@ -96,7 +96,7 @@ def main():
     ap.add_argument("--cpu", action="store_true")
     args = ap.parse_args()
     if args.quick:
-        args.train, args.test, args.epochs, args.batch = 768, 256, 1, 64
+        args.train, args.test, args.epochs, args.batch = 256, 128, 1, 32
     os.makedirs(args.out, exist_ok=True)
     t_start = time.time()
     ncls = scenes.NUM_CLASSES
