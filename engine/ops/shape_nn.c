@@ -158,7 +158,7 @@ InferStatus *infer_shape_conv(const InferOpCall *c) {
   InferShape out = *xs;
   out.d[1] = m;
   for (int i = 0; i < p->spatial; i++) {
-    int64_t k, pb, pe;
+    int64_t k = 0, pb = 0, pe = 0;
     INFER_TRY(conv_kernel_dim(c, p, i, &k));
     InferGeoDim g = conv_geo_dim(c, p, i, k);
     InferGeoResult r = infer_geo_window(&g, p->auto_pad, false, &pb, &pe, &out.d[2 + i]);
@@ -194,7 +194,7 @@ InferStatus *infer_shape_deconv(const InferOpCall *c) {
   InferShape out = *xs;
   out.d[1] = m;
   for (int i = 0; i < p->spatial; i++) {
-    int64_t k, pb, pe;
+    int64_t k = 0, pb = 0, pe = 0;
     INFER_TRY(conv_kernel_dim(c, p, i, &k));
     InferGeoDim g = conv_geo_dim(c, p, i, k);
     InferGeoResult r = infer_geo_deconv(&g, p->auto_pad, p->output_padding[i],

@@ -45,8 +45,8 @@ InferStatus *infer_decode_classification(const InferTensorView *scores, int b,
     return infer_status_new(INFER_ERR_INVALID_ARGUMENT,
                             "classification: invalid output buffer (max_out %d)", max_out);
   if (p->top_k < 1)
-    return infer_status_new(INFER_ERR_INVALID_ARGUMENT, "classification: top_k must be >= 1 (got %d)",
-                            p->top_k);
+    return infer_status_new(INFER_ERR_INVALID_ARGUMENT,
+                            "classification: top_k must be >= 1 (got %d)", p->top_k);
   if (scores->dtype != INFER_DTYPE_F32 && scores->dtype != INFER_DTYPE_F16)
     return infer_status_new(INFER_ERR_UNSUPPORTED,
                             "classifier scores have dtype %s; only f32 and f16 are decoded",

@@ -150,41 +150,50 @@ static bool nms_inside_consistent(const Layout *L) {
          L->classes->view.shape.d[1] == k;
 }
 
+static bool role_taken(const Layout *L, const InferNamedTensor *t) {
+  return t == L->num || t == L->boxes || t == L->scores || t == L->classes;
+}
+
 static bool match_nms_inside(const InferNamedTensor *o, int n, bool by_shape, Layout *L) {
   memset(L, 0, sizeof *L);
-  bool used[64] = {false};
-  if (n > 64) n = 64;
   for (int i = 0; i < n; i++) {
     const InferNamedTensor *t = &o[i];
     if (name_has(t->name, "num")) {
-      if (!L->num && fits_num(t)) L->num = t, used[i] = true;
+      if (!L->num && fits_num(t)) L->num = t;
     } else if (name_has(t->name, "box")) {
-      if (!L->boxes && fits_boxes(t)) L->boxes = t, used[i] = true;
+      if (!L->boxes && fits_boxes(t)) L->boxes = t;
     } else if (name_has(t->name, "score")) {
-      if (!L->scores && fits_nk(t)) L->scores = t, used[i] = true;
+      if (!L->scores && fits_nk(t)) L->scores = t;
     } else if (name_has(t->name, "class")) {
-      if (!L->classes && fits_nk(t)) L->classes = t, used[i] = true;
+      if (!L->classes && fits_nk(t)) L->classes = t;
     }
   }
   if (by_shape) {
-    for (int i = 0; i < n; i++)
-      if (!used[i] && !L->boxes && fits_boxes(&o[i])) L->boxes = &o[i], used[i] = true;
-    /* An [N, 1] output could be a one-entry scores or classes as well as
-     * num_dets: give num_dets the first candidate only when it is still
-     * missing after the [N, K] roles are known. */
-    for (int pass = 0; pass < 2; pass++) {
-      for (int i = 0; i < n; i++) {
-        if (used[i] || !fits_nk(&o[i])) continue;
-        bool int_like = is_int_dtype(o[i].view.dtype);
-        if (!L->classes && (pass == 1 || int_like) && (L->scores || int_like)) {
-          L->classes = &o[i], used[i] = true;
-        } else if (!L->scores && (pass == 1 || !int_like)) {
-          L->scores = &o[i], used[i] = true;
+    for (int i = 0; i < n && !L->boxes; i++)
+      if (!role_taken(L, &o[i]) && fits_boxes(&o[i])) L->boxes = &o[i];
+    if (L->boxes) {
+      const int64_t bn = L->boxes->view.shape.d[0], bk = L->boxes->view.shape.d[1];
+      /* [N, K] outputs: an integer one is preferably the classes, a float
+       * one the scores; what is left goes in output order, scores first. */
+      for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < n; i++) {
+          const InferNamedTensor *t = &o[i];
+          if (role_taken(L, t) || !fits_nk(t) || t->view.shape.d[0] != bn ||
+              t->view.shape.d[1] != bk)
+            continue;
+          bool int_like = is_int_dtype(t->view.dtype);
+          if (pass == 0) {
+            if (int_like && !L->classes) L->classes = t;
+            else if (!int_like && !L->scores) L->scores = t;
+          } else {
+            if (!L->scores) L->scores = t;
+            else if (!L->classes) L->classes = t;
+          }
         }
       }
     }
-    for (int i = 0; i < n; i++)
-      if (!used[i] && !L->num && fits_num(&o[i])) L->num = &o[i], used[i] = true;
+    for (int i = 0; i < n && !L->num; i++)
+      if (!role_taken(L, &o[i]) && fits_num(&o[i])) L->num = &o[i];
   }
   if (!nms_inside_consistent(L)) return false;
   L->format = INFER_DET_NMS_INSIDE;
@@ -278,7 +287,6 @@ static InferStatus *resolve(const InferNamedTensor *o, int n, InferDetectorForma
     case INFER_DET_YOLOV5:
       ok = match_yolo(o, n, L);
       if (ok) L->format = f;
-      if (ok && f == INFER_DET_YOLOV8 && L->channels < 5) ok = false;
       break;
     case INFER_DET_SSD: ok = match_ssd(o, n, L); break;
     case INFER_DET_NMS_INSIDE: ok = match_nms_inside(o, n, true, L); break;
@@ -299,7 +307,8 @@ static InferStatus *check_tensor(const InferNamedTensor *t, int b, bool allow_in
   if (!ok)
     return infer_status_new(INFER_ERR_UNSUPPORTED,
                             "output '%s' has dtype %s; the detection decoder reads f32 or f16%s",
-                            name_of(t), infer_dtype_name(v->dtype), allow_int ? " (or i32, i64)" : "");
+                            name_of(t), infer_dtype_name(v->dtype),
+                            allow_int ? " (or i32, i64)" : "");
   if (b < 0 || b >= v->shape.d[0]) {
     char sh[160];
     return infer_status_new(INFER_ERR_INVALID_ARGUMENT,
@@ -392,25 +401,28 @@ static void make_box(const BoxXform *x, double a, double b, double c, double d, 
   o->y_max = (float)(y1 * x->sy);
 }
 
+/* Element c of anchor a of a YOLO prediction tensor. */
+static double yolo_at(const Layout *L, int64_t base, int64_t a, int64_t c) {
+  return load(&L->pred->view,
+              L->transposed ? base + c * L->anchors + a : base + a * L->channels + c);
+}
+
 static void read_yolo(const Layout *L, int b, const BoxXform *bx, float thr, Collector *col) {
-  const InferTensorView *v = &L->pred->view;
   const int64_t A = L->anchors, ch = L->channels;
   const int64_t base = (int64_t)b * A * ch;
   const bool v5 = L->format == INFER_DET_YOLOV5;
   const int64_t first_class = v5 ? 5 : 4;
   for (int64_t a = 0; a < A; a++) {
-    /* element c of anchor a */
-#define AT(c) load(v, L->transposed ? base + (int64_t)(c) * A + a : base + a * ch + (c))
     double best = 0.0;
     int64_t best_c = -1;
     double obj = 1.0;
     if (v5) {
-      obj = AT(4);
+      obj = yolo_at(L, base, a, 4);
       if (isnan(obj)) continue;
       if (ch == 5) best = obj, best_c = 0;
     }
     for (int64_t c = first_class; c < ch; c++) {
-      double s = AT(c);
+      double s = yolo_at(L, base, a, c);
       if (isnan(s)) continue;
       if (v5) {
         s = obj * s;
@@ -422,11 +434,11 @@ static void read_yolo(const Layout *L, int b, const BoxXform *bx, float thr, Col
     float conf = (float)best;
     if (isnan(conf) || !(conf >= thr)) continue;
     InferDetection d;
-    make_box(bx, AT(0), AT(1), AT(2), AT(3), &d);
+    make_box(bx, yolo_at(L, base, a, 0), yolo_at(L, base, a, 1), yolo_at(L, base, a, 2),
+             yolo_at(L, base, a, 3), &d);
     d.confidence = conf;
     d.class_id = (int)best_c;
     collect(col, &d, a);
-#undef AT
   }
 }
 
@@ -458,8 +470,7 @@ static void read_nms_inside(const Layout *L, int b, const BoxXform *bx, float th
   const InferTensorView *nv = &L->num->view, *bv = &L->boxes->view, *sv = &L->scores->view,
                         *cv = &L->classes->view;
   const int64_t K = L->anchors;
-  const int64_t per_item = nv->shape.rank == 2 ? nv->shape.d[1] : 1; /* 1 */
-  double num = load(nv, (int64_t)b * per_item);
+  double num = load(nv, b); /* [N] or [N, 1] */
   int64_t count = 0;
   if (num >= (double)K)
     count = K;
@@ -544,8 +555,8 @@ InferStatus *infer_decode_detections(const InferNamedTensor *outputs, int n_outp
   Collector col = {NULL, cap, 0, cap < total};
   col.buf = malloc((size_t)cap * sizeof *col.buf);
   if (!col.buf)
-    return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "detection decoding: no memory for %lld candidates",
-                            (long long)cap);
+    return infer_status_new(INFER_ERR_OUT_OF_MEMORY,
+                            "detection decoding: no memory for %lld candidates", (long long)cap);
   float thr = p->confidence_threshold;
   switch (L.format) {
     case INFER_DET_SSD: read_ssd(&L, b, &bx, thr, &col); break;

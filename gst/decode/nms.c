@@ -70,7 +70,8 @@ static void sort_by_confidence(InferDetection *d, int n) {
       int mid = lo + width < n ? lo + width : n;
       int hi = lo + 2 * width < n ? lo + 2 * width : n;
       int i = lo, j = mid, k = lo;
-      while (i < mid && j < hi) dst[k++] = (src[j].confidence > src[i].confidence) ? src[j++] : src[i++];
+      while (i < mid && j < hi)
+        dst[k++] = (src[j].confidence > src[i].confidence) ? src[j++] : src[i++];
       while (i < mid) dst[k++] = src[i++];
       while (j < hi) dst[k++] = src[j++];
     }

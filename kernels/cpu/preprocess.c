@@ -236,7 +236,12 @@ typedef struct RGBf {
   float r, g, b;
 } RGBf;
 
-PP_INLINE float clamp255(float v) { return v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v); }
+/* Written as max then min so that x86 compilers emit maxss/minss rather than
+ * branches (random chroma made those mispredict badly). */
+PP_INLINE float clamp255(float v) {
+  v = v > 0.0f ? v : 0.0f;
+  return v < 255.0f ? v : 255.0f;
+}
 
 PP_INLINE RGBf yuv_to_rgb(int y, int u, int v) {
   float c = 1.164f * (float)(y - 16);
