@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "backend.h"
+#include "memory_plan.h"
 #include "op_table.h"
 
 struct InferContext {
@@ -15,6 +16,8 @@ struct InferContext {
   InferTensorView *views;     /* per tensor, as of the last run */
   void **buffers;             /* per tensor, context-owned memory */
   size_t *capacity;
+  const InferMemoryPlan *plan; /* shared by the engine's contexts; NULL: per-tensor buffers */
+  void *arena;                 /* this context's activations, laid out by plan */
   bool ran;
   bool profiling;
   double *layer_ms;           /* per layer, while profiling */
@@ -42,6 +45,12 @@ InferStatus *infer_context_create(InferEngine *engine, InferContext **out) {
     return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "context: out of memory");
   }
   memcpy(c->input_shapes, engine->input_build_shapes, sizeof(InferShape) * (size_t)engine->n_inputs);
+  InferStatus *st = infer_engine_memory_plan(engine, &c->plan);
+  if (!st && c->plan && c->plan->arena_bytes) st = c->backend->alloc(c->plan->arena_bytes, &c->arena);
+  if (st) {
+    infer_context_release(c);
+    return st;
+  }
   *out = c;
   return NULL;
 }
@@ -50,6 +59,7 @@ void infer_context_release(InferContext *c) {
   if (!c) return;
   if (c->buffers && c->backend)
     for (int32_t t = 0; t < c->engine->net->n_tensors; t++) c->backend->free(c->buffers[t]);
+  if (c->backend) c->backend->free(c->arena);
   free(c->input_shapes);
   free(c->addresses);
   free(c->views);
@@ -80,7 +90,7 @@ InferStatus *infer_context_profile_entry(const InferContext *c, int layer, doubl
 }
 
 size_t infer_context_memory_bytes(const InferContext *c) {
-  size_t total = 0;
+  size_t total = c->arena ? c->plan->arena_bytes : 0;
   for (int32_t t = 0; t < c->engine->net->n_tensors; t++) total += c->capacity[t];
   return total;
 }
@@ -219,6 +229,8 @@ static InferStatus *run_layer(InferContext *c, const InferLayer *layer, InferStr
     size_t bytes = view_bytes(&out[i]);
     if (slot >= 0 && c->addresses[slot]) {
       out[i].data = c->addresses[slot];
+    } else if (c->arena && c->plan->offset[t] >= 0 && bytes <= c->plan->size[t]) {
+      out[i].data = (char *)c->arena + c->plan->offset[t];
     } else {
       INFER_TRY(ensure_buffer(c, t, bytes));
       out[i].data = c->buffers[t];

@@ -284,6 +284,7 @@ InferStatus *infer_engine_build(const InferNetwork *net, const InferBuildConfig 
 
 void infer_engine_release(InferEngine *e) {
   if (!e) return;
+  infer_engine_free_memory_plan(e);
   infer_network_release(e->net);
   free(e->io);
   free(e->io_shapes);

@@ -45,6 +45,10 @@ struct InferEngine {
   unsigned precisions;        /* allowed when it was built */
   int32_t n_source_layers;    /* layers in the network it was built from */
   uint64_t source_hash;       /* the source network's source_hash */
+  /* activation memory plan at the profile's max shapes, made on first use
+   * (NULL when a max dim is unbounded: contexts then grow buffers) */
+  struct InferMemoryPlan *mem_plan;
+  bool mem_plan_done;
 };
 
 struct InferStream {
@@ -80,5 +84,9 @@ void infer_shape_pass_free(InferShapePass *pass);
  * have room for the layer's inputs/outputs. */
 void infer_layer_call(const InferLayer *layer, const InferTensorView *views, InferTensorView *in,
                       InferTensorView *out, InferOpCall *call);
+
+/* The engine's memory plan (computed once, thread-safe), or NULL. */
+InferStatus *infer_engine_memory_plan(InferEngine *engine, const struct InferMemoryPlan **out);
+void infer_engine_free_memory_plan(InferEngine *engine);
 
 #endif

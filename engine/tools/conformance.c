@@ -145,17 +145,53 @@ static void name_inputs(InferEngine *engine, ToolTensor *in, int n) {
 
 typedef enum { CASE_PASS, CASE_FAIL, CASE_UNSUPPORTED } CaseResult;
 
-static CaseResult run_data_set(InferEngine *engine, const char *dir, double rtol, double atol,
+/* A new engine loaded back from the plan bytes of `engine`. */
+static InferStatus *plan_roundtrip(const InferEngine *engine, InferEngine **loaded) {
+  void *bytes = NULL;
+  size_t size = 0;
+  InferStatus *st = infer_engine_serialize(engine, &bytes, &size);
+  if (!st) st = infer_engine_deserialize(bytes, size, "conformance plan", loaded);
+  free(bytes);
+  return st;
+}
+
+/* An engine whose profile is exactly the data set's input shapes. */
+static InferStatus *build_bounded(const InferNetwork *net, const ConformanceOptions *opt,
+                                  const ToolTensor *in, int n_in, InferEngine **out) {
+  InferBuildConfig *cfg;
+  INFER_TRY(infer_build_config_create(&cfg));
+  infer_build_config_set_backend(cfg, opt->backend);
+  InferStatus *st = NULL;
+  for (int i = 0; i < n_in && !st; i++)
+    if (infer_network_find_tensor(net, in[i].name) != INFER_NO_TENSOR)
+      st = infer_build_config_set_input_shape(cfg, in[i].name, &in[i].view.shape);
+  if (!st) st = infer_engine_build(net, cfg, out);
+  infer_build_config_release(cfg);
+  return st;
+}
+
+static CaseResult run_data_set(const InferNetwork *net, InferEngine *engine, const char *dir,
+                               const ConformanceOptions *opt, double rtol, double atol,
                                char *why, size_t why_size) {
   ToolTensor *in = NULL, *expected = NULL, *actual = NULL;
   int n_in = 0, n_exp = 0, n_act = 0;
   CaseResult r = CASE_PASS;
+  InferEngine *own = NULL;
   InferStatus *st = read_tensors(dir, "input", &in, &n_in);
   if (!st) st = read_tensors(dir, "output", &expected, &n_exp);
-  if (!st) {
-    name_inputs(engine, in, n_in);
-    st = tool_run(engine, in, n_in, &actual, &n_act);
+  if (!st) name_inputs(engine, in, n_in);
+  if (!st && opt->bounded) {
+    st = build_bounded(net, opt, in, n_in, &own);
+    if (!st) engine = own;
   }
+  if (!st && opt->plan_roundtrip) {
+    InferEngine *loaded = NULL;
+    st = plan_roundtrip(engine, &loaded);
+    infer_engine_release(own);
+    own = loaded;
+    engine = loaded;
+  }
+  if (!st) st = tool_run(engine, in, n_in, &actual, &n_act);
   if (st) {
     r = infer_status_code(st) == INFER_ERR_UNSUPPORTED ? CASE_UNSUPPORTED : CASE_FAIL;
     snprintf(why, why_size, "%s", infer_status_message(st));
@@ -175,6 +211,7 @@ static CaseResult run_data_set(InferEngine *engine, const char *dir, double rtol
   tool_tensors_free(in, n_in);
   tool_tensors_free(expected, n_exp);
   tool_tensors_free(actual, n_act);
+  infer_engine_release(own);
   return r;
 }
 
@@ -212,7 +249,7 @@ static CaseResult run_case(const char *dir, const char *name, const ConformanceO
     for (int i = 0; i < n_sets && r == CASE_PASS; i++) {
       char set_dir[4096];
       snprintf(set_dir, sizeof set_dir, "%s/%s", dir, sets[i]);
-      r = run_data_set(engine, set_dir, rtol, atol, why, why_size);
+      r = run_data_set(net, engine, set_dir, opt, rtol, atol, why, why_size);
     }
     free_list(sets, n_sets);
   }

@@ -12,6 +12,9 @@ typedef struct ConformanceOptions {
   double rtol, atol;  /* ONNX's defaults: 1e-3, 1e-7 */
   bool verbose;       /* a line per case, not only failures */
   const char *filter; /* only cases whose folder name contains this */
+  bool bounded;       /* build per data set with min = opt = max = its input shapes
+                         (exercises the planned activation arena) */
+  bool plan_roundtrip;/* serialize and deserialize every engine before running it */
 } ConformanceOptions;
 
 typedef struct ConformanceCounts {

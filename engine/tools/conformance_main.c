@@ -18,11 +18,14 @@ static void usage(void) {
          "  --min-passed N            fail when fewer than N cases pass\n"
          "  --skip-missing            exit 77 (skipped) when no FOLDER exists\n"
          "  --verbose                 a line for every case\n"
+         "  --bounded                 build each data set with its input shapes as the\n"
+         "                            profile (runs on the planned activation arena)\n"
+         "  --plan-roundtrip          run every engine loaded back from its plan bytes\n"
          "Exits 1 when any supported case fails.\n");
 }
 
 int main(int argc, char **argv) {
-  ConformanceOptions opt = {INFER_BACKEND_CPU, 1e-3, 1e-7, false, NULL};
+  ConformanceOptions opt = {INFER_BACKEND_CPU, 1e-3, 1e-7, false, NULL, false, false};
   bool summary = false, require_all = false, skip_missing = false;
   int min_passed = 0, n_existing = 0;
   ConformanceCounts counts = {0, 0, 0};
@@ -34,6 +37,10 @@ int main(int argc, char **argv) {
       return 0;
     } else if (strcmp(a, "--verbose") == 0) {
       opt.verbose = true;
+    } else if (strcmp(a, "--bounded") == 0) {
+      opt.bounded = true;
+    } else if (strcmp(a, "--plan-roundtrip") == 0) {
+      opt.plan_roundtrip = true;
     } else if (strcmp(a, "--summary") == 0) {
       summary = true;
     } else if (strcmp(a, "--require-all") == 0) {

@@ -36,6 +36,10 @@
 
 #include "preprocess.h"
 
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
+
 #define PP_INLINE static inline __attribute__((always_inline))
 
 void infer_preprocess_defaults(InferPreprocessParams *p, int out_width, int out_height) {
@@ -236,12 +240,17 @@ typedef struct RGBf {
   float r, g, b;
 } RGBf;
 
-/* Written as max then min so that x86 compilers emit maxss/minss rather than
- * branches (random chroma made those mispredict badly). */
+/* Clamping must not branch: with noisy chroma the branches mispredict and
+ * the YUV paths ran several times slower. Compilers turn neither the
+ * ternary nor fmaxf into maxss on x86 by themselves. */
+#if defined(__SSE__)
 PP_INLINE float clamp255(float v) {
-  v = v > 0.0f ? v : 0.0f;
-  return v < 255.0f ? v : 255.0f;
+  __m128 x = _mm_max_ss(_mm_set_ss(v), _mm_setzero_ps());
+  return _mm_cvtss_f32(_mm_min_ss(x, _mm_set_ss(255.0f)));
 }
+#else
+PP_INLINE float clamp255(float v) { return fminf(fmaxf(v, 0.0f), 255.0f); }
+#endif
 
 PP_INLINE RGBf yuv_to_rgb(int y, int u, int v) {
   float c = 1.164f * (float)(y - 16);
@@ -391,9 +400,35 @@ typedef struct Writer {
   void *dst;
 } Writer;
 
-PP_INLINE float round_clamp(float v, float lo, float hi) {
-  float q = roundf(v);
-  return q < lo ? lo : (q > hi ? hi : q);
+PP_INLINE float clamp_range(float v, float lo, float hi) {
+#if defined(__SSE__)
+  __m128 x = _mm_max_ss(_mm_set_ss(v), _mm_set_ss(lo));
+  return _mm_cvtss_f32(_mm_min_ss(x, _mm_set_ss(hi)));
+#else
+  return fminf(fmaxf(v, lo), hi);
+#endif
+}
+
+/* clamp(roundf(v), lo, hi) for integer lo, hi, without a call to roundf:
+ * clamping first gives the same result, then rounding half away from zero is
+ * exact in double (v + 0.5 cannot round up there as it can in float). */
+PP_INLINE int round_clamp(float v, float lo, float hi) {
+  double d = (double)clamp_range(v, lo, hi);
+  return (int)(d + copysign(0.5, d));
+}
+
+/* infer_float_to_half inlined for zero and the normal half range (the same
+ * bit operations), the rest (subnormal, overflow, inf, nan) left to it. */
+PP_INLINE uint16_t to_half(float f) {
+  uint32_t x;
+  memcpy(&x, &f, 4);
+  uint32_t absx = x & 0x7fffffffu;
+  if (absx < 0x33000000u) return (uint16_t)((x >> 16) & 0x8000); /* below 2^-25: zero */
+  if (absx < 0x38800000u || absx >= 0x477ff000u) return infer_float_to_half(f);
+  uint32_t h = ((((absx >> 23) - 112) << 10)) | ((absx >> 13) & 0x3ff);
+  uint32_t rest = absx & 0x1fff;
+  h += rest > 0x1000 || (rest == 0x1000 && (h & 1));
+  return (uint16_t)(((x >> 16) & 0x8000) | h);
 }
 
 /* Normalizes and stores one output row of pixel values (one array per
@@ -419,7 +454,7 @@ static void write_row(const Writer *wr, int y, float *const chan[3]) {
       }
       case INFER_DTYPE_F16: {
         uint16_t *d = (uint16_t *)wr->dst + base;
-        for (int x = 0; x < W; x++) d[(size_t)x * step] = infer_float_to_half((s[x] * sc - m) * is);
+        for (int x = 0; x < W; x++) d[(size_t)x * step] = to_half((s[x] * sc - m) * is);
         break;
       }
       case INFER_DTYPE_I8: {

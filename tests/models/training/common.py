@@ -100,12 +100,17 @@ class EMA:
     def update(self, model):
         self.updates += 1
         d = self.decay * (1 - math.exp(-self.updates / self.tau))
-        src = model.state_dict()
-        for k, v in self.model.state_dict().items():
-            if v.dtype.is_floating_point:
-                v.mul_(d).add_(src[k].detach(), alpha=1 - d)
-            else:
-                v.copy_(src[k])
+        if not hasattr(self, "_pairs"):
+            src = model.state_dict()
+            dst = self.model.state_dict()
+            fl = [k for k, v in dst.items() if v.dtype.is_floating_point]
+            ot = [k for k, v in dst.items() if not v.dtype.is_floating_point]
+            self._pairs = ([dst[k] for k in fl], [src[k] for k in fl],
+                           [dst[k] for k in ot], [src[k] for k in ot])
+        ema_f, src_f, ema_o, src_o = self._pairs
+        torch._foreach_lerp_(ema_f, src_f, 1.0 - d)
+        for e, s in zip(ema_o, src_o):
+            e.copy_(s)
 
 
 def dihedral(x, flip_h, flip_v, transpose):

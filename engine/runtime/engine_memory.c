@@ -1,0 +1,57 @@
+/* The engine's activation memory plan: computed once, at the profile's max
+ * shapes, the first time a context needs it. */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "memory_plan.h"
+
+#define ARENA_ALIGNMENT 256
+
+static pthread_mutex_t plan_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool max_shapes_bounded(const InferEngine *e) {
+  for (int32_t i = 0; i < e->n_inputs; i++)
+    for (int d = 0; d < e->input_max_shapes[i].rank; d++)
+      if (e->input_max_shapes[i].d[d] >= INT32_MAX) return false;
+  return true;
+}
+
+static InferStatus *compute(InferEngine *e) {
+  if (!e->input_max_shapes || !max_shapes_bounded(e)) return NULL;
+  InferShapePass pass;
+  INFER_TRY(infer_shape_pass_init(&pass, e->net));
+  InferShapePassOptions opt = {e->input_max_shapes, true, 4096, 0, false, true};
+  InferStatus *st = infer_shape_pass_run(&pass, &opt);
+  InferMemoryPlan *plan = calloc(1, sizeof *plan);
+  if (!st && !plan) st = infer_status_new(INFER_ERR_OUT_OF_MEMORY, "memory plan: out of memory");
+  if (!st) st = infer_memory_plan_for_pass(e->net, &pass, ARENA_ALIGNMENT, plan);
+  infer_shape_pass_free(&pass);
+  if (st) {
+    free(plan);
+    return st;
+  }
+  e->mem_plan = plan;
+  return NULL;
+}
+
+InferStatus *infer_engine_memory_plan(InferEngine *e, const InferMemoryPlan **out) {
+  InferStatus *st = NULL;
+  pthread_mutex_lock(&plan_lock);
+  if (!e->mem_plan_done) {
+    st = compute(e);
+    e->mem_plan_done = st == NULL;
+  }
+  *out = e->mem_plan;
+  pthread_mutex_unlock(&plan_lock);
+  return st;
+}
+
+void infer_engine_free_memory_plan(InferEngine *e) {
+  if (e->mem_plan) {
+    infer_memory_plan_free(e->mem_plan);
+    free(e->mem_plan);
+  }
+  e->mem_plan = NULL;
+  e->mem_plan_done = false;
+}
