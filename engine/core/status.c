@@ -17,9 +17,10 @@ static InferStatus oom_status = {INFER_ERR_OUT_OF_MEMORY, 1, "out of memory whil
 InferStatus *infer_status_newv(InferStatusCode code, const char *fmt, va_list ap) {
   InferStatus *st = malloc(sizeof *st);
   if (!st) return &oom_status;
+  char probe[1];
   va_list ap2;
   va_copy(ap2, ap);
-  int n = vsnprintf(NULL, 0, fmt, ap2);
+  int n = vsnprintf(probe, sizeof probe, fmt ? fmt : "", ap2);
   va_end(ap2);
   if (n < 0) n = 0;
   st->message = malloc((size_t)n + 1);
@@ -27,7 +28,7 @@ InferStatus *infer_status_newv(InferStatusCode code, const char *fmt, va_list ap
     free(st);
     return &oom_status;
   }
-  vsnprintf(st->message, (size_t)n + 1, fmt, ap);
+  vsnprintf(st->message, (size_t)n + 1, fmt ? fmt : "", ap);
   st->code = code == INFER_OK ? INFER_ERR_INTERNAL : code;
   st->is_static = 0;
   return st;
@@ -44,8 +45,9 @@ InferStatus *infer_status_new(InferStatusCode code, const char *fmt, ...) {
 InferStatus *infer_status_prefix(InferStatus *st, const char *fmt, ...) {
   if (!st || st->is_static) return st;
   va_list ap;
+  char probe[1];
   va_start(ap, fmt);
-  int n = vsnprintf(NULL, 0, fmt, ap);
+  int n = vsnprintf(probe, sizeof probe, fmt, ap);
   va_end(ap);
   if (n < 0) return st;
   size_t old = strlen(st->message);

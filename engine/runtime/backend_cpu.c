@@ -2,6 +2,7 @@
  * kernels. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "cpu_kernels.h"
@@ -28,6 +29,14 @@ static InferStatus *cpu_supports_network(const InferNetwork *net, const InferSha
 }
 
 static InferStatus *cpu_alloc(size_t bytes, void **out) {
+  *out = NULL;
+  /* refuse what the machine cannot hold before asking for it: a plan or
+   * profile with absurd shapes must fail cleanly, not thrash or abort */
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  if (pages > 0 && page > 0 && bytes / (size_t)page > (size_t)pages)
+    return infer_status_new(INFER_ERR_OUT_OF_MEMORY,
+                            "needs %.1f GiB of memory; this machine has %.1f GiB",
+                            bytes / 1073741824.0, (double)pages * (double)page / 1073741824.0);
   *out = infer_aligned_alloc(bytes);
   if (!*out) return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "cannot allocate %zu bytes", bytes);
   return NULL;

@@ -20,7 +20,7 @@
  *   outputs an integer one is the classes, else the first is the scores).
  *   YOLOv5 outputs may be transposed too (same rule).
  * - Box format AUTO: YOLOv8 is x_min,y_min,x_max,y_max unless the output's
- *   name contains "xywh" (and not "xyxy"); YOLOv5 is cx,cy,w,h; SSD and NMS
+ *   name contains "xywh" or "cxcywh" (and not "xyxy"); YOLOv5 is cx,cy,w,h; SSD and NMS
  *   inside are x_min,y_min,x_max,y_max. An explicit box_format applies to
  *   every format. boxes_normalized applies to every format (x times
  *   input_width, y times input_height), which then must be positive.
@@ -533,7 +533,8 @@ InferStatus *infer_decode_detections(const InferNamedTensor *outputs, int n_outp
       if (L.format == INFER_DET_YOLOV5)
         bx.cxcywh = true;
       else if (L.format == INFER_DET_YOLOV8)
-        bx.cxcywh = name_has(box_name, "xywh") && !name_has(box_name, "xyxy");
+        bx.cxcywh = (name_has(box_name, "xywh") || name_has(box_name, "cxcywh")) &&
+                    !name_has(box_name, "xyxy");
       break;
     default:
       return infer_status_new(INFER_ERR_INVALID_ARGUMENT, "unknown box format %d",

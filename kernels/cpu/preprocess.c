@@ -153,6 +153,7 @@ InferStatus *infer_preprocess_letterbox(const InferPreprocessParams *p, const In
                                         int frame_width, int frame_height, InferLetterbox *out) {
   if (!out) return bad("preprocess: letterbox output is NULL");
   Geometry g;
+  memset(&g, 0, sizeof g); /* quiets -Wmaybe-uninitialized at -O3 */
   INFER_TRY(compute_geometry(p, roi, frame_width, frame_height, &g));
   fill_letterbox(&g, out);
   return NULL;
@@ -427,7 +428,7 @@ PP_INLINE uint16_t to_half(float f) {
   if (absx < 0x38800000u || absx >= 0x477ff000u) return infer_float_to_half(f);
   uint32_t h = ((((absx >> 23) - 112) << 10)) | ((absx >> 13) & 0x3ff);
   uint32_t rest = absx & 0x1fff;
-  h += rest > 0x1000 || (rest == 0x1000 && (h & 1));
+  h += rest + (h & 1) > 0x1000; /* round to nearest even, without a branch */
   return (uint16_t)(((x >> 16) & 0x8000) | h);
 }
 
@@ -481,6 +482,7 @@ InferStatus *infer_preprocess_cpu(const InferImage *src, const InferRect *roi,
                                   const InferPreprocessParams *p, void *dst, InferLetterbox *xf) {
   INFER_TRY(validate(src, p, dst));
   Geometry g;
+  memset(&g, 0, sizeof g); /* quiets -Wmaybe-uninitialized at -O3 */
   INFER_TRY(compute_geometry(p, roi, src->width, src->height, &g));
 
   int W = p->out_width, H = p->out_height, cw = g.content_w, ch = g.content_h;

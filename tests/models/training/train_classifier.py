@@ -87,7 +87,7 @@ def main():
     ap.add_argument("--size", type=int, default=96)
     ap.add_argument("--train", type=int, default=48000)
     ap.add_argument("--test", type=int, default=2000)
-    ap.add_argument("--epochs", type=int, default=14)
+    ap.add_argument("--epochs", type=int, default=16)
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--wd", type=float, default=0.05)
@@ -180,6 +180,8 @@ def main():
     pred = logits_ort.argmax(1)
     per_class = [float((pred[yte == c] == c).mean()) if (yte == c).any() else None
                  for c in range(ncls)]
+    log("top-1 per class: " + ", ".join(
+        f"{n} {v:.3f}" for n, v in zip(scenes.CLASSES, per_class) if v is not None))
     confusion = np.zeros((ncls, ncls), np.int64)
     np.add.at(confusion, (yte, pred), 1)
 

@@ -231,9 +231,9 @@ def main():
     ap.add_argument("--quick", action="store_true", help="tiny CPU smoke run")
     ap.add_argument("--size", type=int, default=320)
     ap.add_argument("--max-objects", type=int, default=8)
-    ap.add_argument("--train", type=int, default=12000)
+    ap.add_argument("--train", type=int, default=20000)
     ap.add_argument("--test", type=int, default=500)
-    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--wd", type=float, default=0.05)
@@ -327,6 +327,10 @@ def main():
     log(f"test (onnxruntime): mAP@0.5 {res_ort['map50']:.4f} "
         f"mAP@0.5:0.95 {res_ort['map50_95']:.4f}; max |output diff| {maxdiff:.2e} "
         f"({time.time() - t:.1f}s)")
+    log("AP@0.5 per class: " + ", ".join(
+        f"{n} {v:.3f}" for n, v in zip(scenes.CLASSES, res_ort["ap50_per_class"]) if v is not None))
+    log(f"at score >= 0.25: precision {res_ort['precision_at_thr']:.4f} "
+        f"recall {res_ort['recall_at_thr']:.4f}")
     if abs(res_ort["map50"] - res_pt["map50"]) > 0.01 or maxdiff > 0.5:
         raise SystemExit("PyTorch and onnxruntime disagree")
 
