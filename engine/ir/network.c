@@ -56,7 +56,7 @@ void infer_network_release(InferNetwork *net) {
   if (!net) return;
   for (int32_t t = 0; t < net->n_tensors; t++) {
     free(net->tensors[t].name);
-    free(net->tensors[t].data);
+    if (!net->tensors[t].data_borrowed) free(net->tensors[t].data);
     for (int d = 0; d < INFER_MAX_RANK; d++) free(net->tensors[t].dim_names[d]);
   }
   for (int32_t l = 0; l < net->n_layers; l++) {
@@ -179,6 +179,27 @@ InferStatus *infer_network_add_constant(InferNetwork *net, const char *name, Inf
   t->shape_known = true;
   t->data = copy;
   t->nbytes = bytes;
+  if (out) *out = id;
+  return NULL;
+}
+
+InferStatus *infer_network_add_constant_borrowed(InferNetwork *net, const char *name,
+                                                 InferDType dtype, const InferShape *shape,
+                                                 const void *data, InferTensorId *out) {
+  INFER_TRY(check_shape("constant", name ? name : "", shape));
+  int64_t n = infer_shape_numel(shape);
+  if (n < 0 || infer_dtype_size(dtype) == 0 || (!data && n > 0))
+    return infer_status_new(INFER_ERR_INVALID_ARGUMENT,
+                            "constant '%s': needs a known shape, element type and data", name);
+  InferTensorId id;
+  INFER_TRY(infer_network_new_tensor(net, name, &id));
+  InferTensorDef *t = &net->tensors[id];
+  t->dtype = dtype;
+  t->shape = *shape;
+  t->shape_known = true;
+  t->data = (void *)data;
+  t->data_borrowed = true;
+  t->nbytes = (size_t)n * infer_dtype_size(dtype);
   if (out) *out = id;
   return NULL;
 }

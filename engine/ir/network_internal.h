@@ -11,7 +11,8 @@ typedef struct InferTensorDef {
   InferShape shape;        /* -1 dims are unknown */
   bool shape_known;        /* rank (and dtype) known */
   char *dim_names[INFER_MAX_RANK];
-  void *data;              /* constant value (64-byte aligned, owned) or NULL */
+  void *data;              /* constant value (64-byte aligned) or NULL */
+  bool data_borrowed;      /* data points into memory the network does not own */
   size_t nbytes;
   int32_t producer;        /* layer index; -1 for inputs and constants */
   bool is_input, is_output;
@@ -47,6 +48,11 @@ static inline const InferTensorDef *infer_net_tensor(const InferNetwork *net, In
 void *infer_aligned_alloc(size_t bytes);   /* 64-byte aligned, zeroed; free with free() */
 /* A fresh tensor (no producer); name must be unique. */
 InferStatus *infer_network_new_tensor(InferNetwork *net, const char *name, InferTensorId *out);
+/* A constant whose data is used in place (not copied): the caller keeps it
+ * alive and unchanged for the network's lifetime (a mapped plan file). */
+InferStatus *infer_network_add_constant_borrowed(InferNetwork *net, const char *name,
+                                                 InferDType dtype, const InferShape *shape,
+                                                 const void *data, InferTensorId *out);
 /* Makes a name unique by appending a counter when taken. */
 char *infer_network_unique_name(InferNetwork *net, const char *base);
 

@@ -3,6 +3,7 @@
  * supports every remaining layer. */
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 
 #include "backend.h"
@@ -291,6 +292,7 @@ void infer_engine_release(InferEngine *e) {
   free(e->input_build_shapes);
   free(e->input_min_shapes);
   free(e->input_max_shapes);
+  if (e->mapping) munmap(e->mapping, e->mapping_size);
   free(e);
 }
 

@@ -49,6 +49,8 @@ struct InferEngine {
    * (NULL when a max dim is unbounded: contexts then grow buffers) */
   struct InferMemoryPlan *mem_plan;
   bool mem_plan_done;
+  void *mapping;              /* a loaded plan file mapped read-only; constants point into it */
+  size_t mapping_size;
 };
 
 struct InferStream {

@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "backend.h"
@@ -592,7 +595,7 @@ static InferStatus *recreate_layer(InferNetwork *net, const char *name, const Bo
 /* The network through the API: tensors in id order, each layer when its
  * first output comes up. */
 static InferStatus *recreate_network(const uint8_t *p, const char *name, const Body *b,
-                                     InferNetwork *net) {
+                                     bool borrow, InferNetwork *net) {
   int32_t next_layer = 0;
   while (net->n_tensors < b->n_tensors) {
     int32_t t = net->n_tensors;
@@ -602,8 +605,10 @@ static InferStatus *recreate_network(const uint8_t *p, const char *name, const B
     if (pt->flags & INFER_PLAN_TENSOR_INPUT) {
       st = infer_network_add_input(net, pt->name, pt->dtype, &pt->shape, &id);
     } else if (pt->flags & INFER_PLAN_TENSOR_CONSTANT) {
-      st = infer_network_add_constant(net, pt->name, pt->dtype, &pt->shape, p + pt->data_offset,
-                                      &id);
+      st = borrow ? infer_network_add_constant_borrowed(net, pt->name, pt->dtype, &pt->shape,
+                                                        p + pt->data_offset, &id)
+                  : infer_network_add_constant(net, pt->name, pt->dtype, &pt->shape,
+                                               p + pt->data_offset, &id);
     } else if (pt->producer >= 0) {
       if (pt->producer != next_layer || pt->out_index != 0)
         return corrupt(name, "layer '%s' is out of order", b->layers[pt->producer].name);
@@ -664,7 +669,7 @@ static InferStatus *verify_engine(const char *name, const InferEngine *e) {
   return st ? infer_status_prefix(st, "%s", name) : NULL;
 }
 
-static InferStatus *read_body(const uint8_t *p, const char *name, const Header *h,
+static InferStatus *read_body(const uint8_t *p, const char *name, const Header *h, bool borrow,
                               InferEngine *e) {
   Body b;
   memset(&b, 0, sizeof b);
@@ -679,7 +684,7 @@ static InferStatus *read_body(const uint8_t *p, const char *name, const Header *
   if (!st) st = read_layers(p, name, h, &b);
   if (!st) st = read_io(p, name, h, &b);
   if (!st) st = infer_network_create(&e->net);
-  if (!st) st = recreate_network(p, name, &b, e->net);
+  if (!st) st = recreate_network(p, name, &b, borrow, e->net);
   if (!st) {
     e->n_inputs = b.n_inputs;
     e->n_io = b.n_io;
@@ -697,8 +702,9 @@ static InferStatus *read_body(const uint8_t *p, const char *name, const Header *
   return st;
 }
 
-InferStatus *infer_engine_deserialize(const void *data, size_t size, const char *name_for_messages,
-                                      InferEngine **out) {
+/* borrow: constants point into data, which must outlive the engine. */
+static InferStatus *deserialize(const void *data, size_t size, const char *name_for_messages,
+                                bool borrow, InferEngine **out) {
   const char *name = plan_name(name_for_messages);
   if (!out) return infer_status_new(INFER_ERR_INVALID_ARGUMENT, "%s: no output given", name);
   *out = NULL;
@@ -713,7 +719,7 @@ InferStatus *infer_engine_deserialize(const void *data, size_t size, const char 
   if (!e) return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "%s: out of memory", name);
   e->backend = h.info.backend;
   e->source_hash = h.info.source_hash;
-  InferStatus *st = read_body(p, name, &h, e);
+  InferStatus *st = read_body(p, name, &h, borrow, e);
   if (!st) st = verify_engine(name, e);
   if (st) {
     infer_engine_release(e);
@@ -723,44 +729,47 @@ InferStatus *infer_engine_deserialize(const void *data, size_t size, const char 
   return NULL;
 }
 
+InferStatus *infer_engine_deserialize(const void *data, size_t size, const char *name_for_messages,
+                                      InferEngine **out) {
+  return deserialize(data, size, name_for_messages, false, out);
+}
+
+/* Loading maps the file and uses the weights where they lie (they are
+ * 64-byte aligned in the file): no copy, pages come in as they are touched
+ * (the checksum touches them all once). */
 InferStatus *infer_engine_load(const char *path, InferEngine **out) {
   if (!out) return infer_status_new(INFER_ERR_INVALID_ARGUMENT, "load: no output given");
   *out = NULL;
   if (!path) return infer_status_new(INFER_ERR_INVALID_ARGUMENT, "load: no path given");
-  FILE *f = fopen(path, "rb");
-  if (!f) return infer_status_new(INFER_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return infer_status_new(INFER_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
   struct stat sb;
-  if (fstat(fileno(f), &sb) != 0) {
+  if (fstat(fd, &sb) != 0) {
     int err = errno;
-    fclose(f);
+    close(fd);
     return infer_status_new(INFER_ERR_IO, "cannot read '%s': %s", path, strerror(err));
   }
   if (!S_ISREG(sb.st_mode)) {
-    fclose(f);
+    close(fd);
     return infer_status_new(INFER_ERR_IO, "cannot read '%s': %s", path,
                             S_ISDIR(sb.st_mode) ? "it is a directory" : "not a regular file");
   }
-  if ((uint64_t)sb.st_size > (uint64_t)SIZE_MAX - 1) {
-    fclose(f);
-    return infer_status_new(INFER_ERR_IO, "cannot read '%s': too large", path);
-  }
   size_t size = (size_t)sb.st_size;
-  uint8_t *buf = malloc(size ? size : 1);
-  if (!buf) {
-    fclose(f);
-    return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "cannot read '%s': %zu bytes of memory",
-                            path, size);
+  if (size == 0) {
+    close(fd);
+    return deserialize("", 0, path, false, out);
   }
-  size_t got = fread(buf, 1, size, f);
-  bool err = ferror(f) != 0;
-  int errnum = errno;
-  fclose(f);
-  if (err) {
-    free(buf);
-    return infer_status_new(INFER_ERR_IO, "cannot read '%s': %s", path, strerror(errnum));
+  void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+  int err = errno;
+  close(fd);
+  if (map == MAP_FAILED)
+    return infer_status_new(INFER_ERR_IO, "cannot map '%s': %s", path, strerror(err));
+  InferStatus *st = deserialize(map, size, path, true, out);
+  if (st) {
+    munmap(map, size);
+    return st;
   }
-  /* a file that shrank while being read shows up as truncated */
-  InferStatus *st = infer_engine_deserialize(buf, got, path, out);
-  free(buf);
-  return st;
+  (*out)->mapping = map;
+  (*out)->mapping_size = size;
+  return NULL;
 }

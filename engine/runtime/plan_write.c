@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine_internal.h"
 #include "op_table.h"
@@ -428,10 +429,20 @@ InferStatus *infer_engine_save(const InferEngine *engine, const char *path) {
   void *data;
   size_t size;
   INFER_TRY(infer_engine_serialize(engine, &data, &size));
-  FILE *f = fopen(path, "wb");
+  /* write beside it and rename: a reader (or an engine mapping the old
+   * plan) never sees a half-written file */
+  size_t tmp_len = strlen(path) + 16;
+  char *tmp = malloc(tmp_len);
+  if (!tmp) {
+    free(data);
+    return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "cannot write '%s': out of memory", path);
+  }
+  snprintf(tmp, tmp_len, "%s.tmp%ld", path, (long)getpid());
+  FILE *f = fopen(tmp, "wb");
   if (!f) {
     int err = errno;
     free(data);
+    free(tmp);
     return infer_status_new(INFER_ERR_IO, "cannot write '%s': %s", path, strerror(err));
   }
   bool ok = fwrite(data, 1, size, f) == size;
@@ -441,9 +452,15 @@ InferStatus *infer_engine_save(const InferEngine *engine, const char *path) {
     err = errno;
   }
   free(data);
+  if (ok && rename(tmp, path) != 0) {
+    ok = false;
+    err = errno;
+  }
   if (!ok) {
-    remove(path);
+    remove(tmp);
+    free(tmp);
     return infer_status_new(INFER_ERR_IO, "cannot write '%s': %s", path, strerror(err));
   }
+  free(tmp);
   return NULL;
 }

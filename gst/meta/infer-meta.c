@@ -121,11 +121,11 @@ GType infer_detection_meta_api_get_type(void) {
 
 const GstMetaInfo *infer_detection_meta_get_info(void) {
   static const GstMetaInfo *info = NULL;
-  if (g_once_init_enter((gsize *)&info)) {
+  if (g_once_init_enter(&info)) {
     const GstMetaInfo *mi = gst_meta_register(
         INFER_DETECTION_META_API_TYPE, "InferDetectionMeta", sizeof(InferDetectionMeta),
         detection_meta_init, detection_meta_free, detection_meta_transform);
-    g_once_init_leave((gsize *)&info, (gsize)mi);
+    g_once_init_leave(&info, mi);
   }
   return info;
 }
@@ -389,12 +389,12 @@ GType infer_classification_meta_api_get_type(void) {
 
 const GstMetaInfo *infer_classification_meta_get_info(void) {
   static const GstMetaInfo *info = NULL;
-  if (g_once_init_enter((gsize *)&info)) {
+  if (g_once_init_enter(&info)) {
     const GstMetaInfo *mi = gst_meta_register(
         INFER_CLASSIFICATION_META_API_TYPE, "InferClassificationMeta",
         sizeof(InferClassificationMeta), classification_meta_init, classification_meta_free,
         classification_meta_transform);
-    g_once_init_leave((gsize *)&info, (gsize)mi);
+    g_once_init_leave(&info, mi);
   }
   return info;
 }
@@ -483,11 +483,11 @@ GType infer_tensor_meta_api_get_type(void) {
 
 const GstMetaInfo *infer_tensor_meta_get_info(void) {
   static const GstMetaInfo *info = NULL;
-  if (g_once_init_enter((gsize *)&info)) {
+  if (g_once_init_enter(&info)) {
     const GstMetaInfo *mi =
         gst_meta_register(INFER_TENSOR_META_API_TYPE, "InferTensorMeta", sizeof(InferTensorMeta),
                           tensor_meta_init, tensor_meta_free, tensor_meta_transform);
-    g_once_init_leave((gsize *)&info, (gsize)mi);
+    g_once_init_leave(&info, mi);
   }
   return info;
 }

@@ -445,6 +445,7 @@ static void test_json(void) {
 /* ---- the pipeline --------------------------------------------------------- */
 
 typedef struct {
+  GstVideoFormat format;
   guint tagged, checked;
   guint bare_rois_before_sync, full_rois_before_sync;
 } PipelineState;
@@ -469,7 +470,7 @@ static GstPadProbeReturn sink_probe(GstPad *pad, GstPadProbeInfo *info, gpointer
   CHECK(caps && gst_video_info_from_caps(&vinfo, caps));
   if (caps) gst_caps_unref(caps);
   CHECK(GST_VIDEO_INFO_WIDTH(&vinfo) == 160 && GST_VIDEO_INFO_HEIGHT(&vinfo) == 120);
-  CHECK(GST_VIDEO_INFO_FORMAT(&vinfo) == GST_VIDEO_FORMAT_I420);
+  CHECK(GST_VIDEO_INFO_FORMAT(&vinfo) == st->format);
 
   check_test_metas(buf); /* all three, once each, boxes unchanged */
 
@@ -511,11 +512,9 @@ static GstPadProbeReturn sink_probe(GstPad *pad, GstPadProbeInfo *info, gpointer
   return GST_PAD_PROBE_OK;
 }
 
-static void test_pipeline(void) {
-  const char *desc =
-      "videotestsrc num-buffers=3 ! video/x-raw,width=320,height=240 ! identity name=tag ! "
-      "videoscale ! video/x-raw,width=160,height=120 ! videoconvert ! video/x-raw,format=I420 ! "
-      "fakesink name=sink";
+/* Runs desc (3 buffers of 320x240 through "tag" to "sink", 160x120 in
+ * `format` there). */
+static void test_pipeline(const char *desc, GstVideoFormat format) {
   GError *err = NULL;
   GstElement *pipeline = gst_parse_launch(desc, &err);
   CHECK(pipeline != NULL && err == NULL);
@@ -525,7 +524,7 @@ static void test_pipeline(void) {
   }
   if (!pipeline) return;
 
-  PipelineState st = {0};
+  PipelineState st = {.format = format};
   GstElement *tag = gst_bin_get_by_name(GST_BIN(pipeline), "tag");
   GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
   GstPad *tag_src = gst_element_get_static_pad(tag, "src");
@@ -555,8 +554,8 @@ static void test_pipeline(void) {
 
   CHECK(st.tagged == 3);
   CHECK(st.checked == 3);
-  printf("pipeline: ROI metas at the sink before sync: %u with params, %u without\n",
-         st.full_rois_before_sync, st.bare_rois_before_sync);
+  printf("pipeline %s: ROI metas at the sink before sync: %u with params, %u without\n",
+         gst_video_format_to_string(format), st.full_rois_before_sync, st.bare_rois_before_sync);
 }
 
 int main(int argc, char **argv) {
@@ -577,7 +576,18 @@ int main(int argc, char **argv) {
       gst_object_unref(f);
     }
   }
-  if (have_all) test_pipeline();
+  if (have_all) {
+    /* videoconvert passes through here; videoscale scales */
+    test_pipeline("videotestsrc num-buffers=3 ! video/x-raw,width=320,height=240 ! "
+                  "identity name=tag ! videoscale ! video/x-raw,width=160,height=120 ! "
+                  "videoconvert ! video/x-raw,format=I420 ! fakesink name=sink",
+                  GST_VIDEO_FORMAT_I420);
+    /* both convert */
+    test_pipeline("videotestsrc num-buffers=3 ! video/x-raw,format=I420,width=320,height=240 ! "
+                  "identity name=tag ! videoscale ! video/x-raw,width=160,height=120 ! "
+                  "videoconvert ! video/x-raw,format=RGB ! fakesink name=sink",
+                  GST_VIDEO_FORMAT_RGB);
+  }
   gst_deinit();
   TEST_MAIN_END("meta");
 }
