@@ -1,5 +1,7 @@
 /* The builder configuration: backend, precisions, optimization profiles,
  * workspace, timing cache, optimization level and progress reporting. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +22,8 @@ void infer_build_config_release(InferBuildConfig *cfg) {
   free(cfg->profiles);
   free(cfg->layer_precisions);
   free(cfg->timing_cache);
+  for (int i = 0; i < cfg->n_disabled_passes; i++) free(cfg->disabled_passes[i]);
+  free(cfg->disabled_passes);
   free(cfg);
 }
 
@@ -122,5 +126,41 @@ InferStatus *infer_build_progress(const InferBuildConfig *cfg, const char *phase
   if (!cfg || !cfg->progress) return NULL;
   if (!cfg->progress(phase, done, total, cfg->progress_user))
     return infer_status_new(INFER_ERR_INVALID_ARGUMENT, "build cancelled during %s", phase);
+  return NULL;
+}
+
+bool infer_build_config_pass_disabled(const InferBuildConfig *cfg, const char *pass) {
+  if (!cfg) return false;
+  if (cfg->optimization_level == 0) return true;
+  for (int i = 0; i < cfg->n_disabled_passes; i++)
+    if (strcmp(cfg->disabled_passes[i], pass) == 0) return true;
+  return false;
+}
+
+void infer_build_config_set_log(InferBuildConfig *cfg, InferLogFn fn, void *user) {
+  cfg->log = fn;
+  cfg->log_user = user;
+}
+
+void infer_build_log(const InferBuildConfig *cfg, const char *fmt, ...) {
+  if (!cfg || !cfg->log) return;
+  char line[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  cfg->log(line, cfg->log_user);
+}
+
+InferStatus *infer_build_config_add_disabled_pass(InferBuildConfig *cfg, const char *pass) {
+  char **grown = realloc(cfg->disabled_passes, sizeof *grown * (size_t)(cfg->n_disabled_passes + 1));
+  char *copy = strdup(pass);
+  if (!grown || !copy) {
+    free(copy);
+    if (grown) cfg->disabled_passes = grown;
+    return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "build config: out of memory");
+  }
+  cfg->disabled_passes = grown;
+  grown[cfg->n_disabled_passes++] = copy;
   return NULL;
 }

@@ -27,7 +27,19 @@ struct InferBuildConfig {
   int optimization_level;
   InferBuildProgressFn progress;
   void *progress_user;
+  char **disabled_passes;
+  int32_t n_disabled_passes;
+  InferLogFn log;
+  void *log_user;
 };
+
+/* Records a pass name as disabled (the public function validates it). */
+InferStatus *infer_build_config_add_disabled_pass(InferBuildConfig *cfg, const char *pass);
+/* Whether the config turns the optimizer pass off (or all passes). */
+bool infer_build_config_pass_disabled(const InferBuildConfig *cfg, const char *pass);
+/* printf-style line to the config's log callback (nothing without one). */
+void infer_build_log(const InferBuildConfig *cfg, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* The config's profile of an input, or NULL. */
 const InferInputProfile *infer_build_config_profile(const InferBuildConfig *cfg, const char *input);

@@ -23,9 +23,9 @@
  *   name contains "xywh" or "cxcywh" (and not "xyxy"); YOLOv5 is
  *   cx,cy,w,h; SSD and NMS inside are x_min,y_min,x_max,y_max (note: the
  *   raw ultralytics export is cx,cy,w,h and needs box_format CXCYWH or a
- *   name that says so). An explicit box_format applies to
- *   every format. boxes_normalized applies to every format (x times
- *   input_width, y times input_height), which then must be positive.
+ *   name that says so). An explicit box_format applies to every format.
+ *   boxes_normalized applies to every format (x times input_width, y times
+ *   input_height), which then must be positive.
  * - YOLOv8 score: max over classes (equal: lower class id). YOLOv5 score:
  *   objectness * class probability, max over classes; with no class column
  *   ([N, A, 5]) the score is the objectness and the class 0. SSD: every
@@ -39,8 +39,11 @@
  *   ranking is by confidence then lower anchor (or entry) index, so results
  *   are deterministic. Box coordinates are used as they come (degenerate or
  *   non-finite boxes have IoU 0 with everything).
- * - b outside the batch, NULL data, unknown dims: INFER_ERR_INVALID_ARGUMENT.
- *   Other dtypes than the above: INFER_ERR_UNSUPPORTED naming the output. */
+ * - b outside the batch, NULL data (with elements), NULL arguments:
+ *   INFER_ERR_INVALID_ARGUMENT. Unknown, negative or huge dims (> INT32_MAX,
+ *   or more than 2^52 elements) make an output fit no format
+ *   (INFER_ERR_UNSUPPORTED). Other dtypes than the above:
+ *   INFER_ERR_UNSUPPORTED naming the output. */
 #include <ctype.h>
 #include <math.h>
 #include <stdint.h>

@@ -67,6 +67,16 @@ InferStatus *infer_build_config_set_timing_cache(InferBuildConfig *cfg, const ch
 /* 0 (fastest build) .. 5 (most tactics tried); default 3. */
 void infer_build_config_set_optimization_level(InferBuildConfig *cfg, int level);
 
+/* Optimizer passes can be turned off by name (see infer_optimizer_pass_name);
+ * an unknown name is an error. Level 0 turns every pass off. */
+InferStatus *infer_build_config_disable_pass(InferBuildConfig *cfg, const char *pass);
+/* The optimizer's passes in the order they run (NULL past the end). */
+const char *infer_optimizer_pass_name(int i);
+const char *infer_optimizer_pass_summary(int i);
+/* Receives the build's log lines (one per optimizer pass, ...). */
+typedef void (*InferLogFn)(const char *line, void *user);
+void infer_build_config_set_log(InferBuildConfig *cfg, InferLogFn fn, void *user);
+
 /* Called during long builds: phase ("shapes", "folding", "checking",
  * "tuning"), done of total steps. Returning false cancels the build. */
 typedef bool (*InferBuildProgressFn)(const char *phase, int done, int total, void *user);
