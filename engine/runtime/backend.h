@@ -5,9 +5,20 @@
 
 #include "engine_internal.h"
 
+typedef enum InferCopyKind {
+  INFER_COPY_HOST_TO_DEVICE,
+  INFER_COPY_DEVICE_TO_HOST,
+  INFER_COPY_DEVICE_TO_DEVICE
+} InferCopyKind;
+
 typedef struct InferBackend {
   const char *name;
   InferBackendKind kind;
+  /* Tensors live in host memory (the CPU): the runtime then reads shape
+   * values straight from tensors and never copies between host and device. */
+  bool host_memory;
+  /* A usable device is present (for INFER_BACKEND_AUTO). */
+  bool (*available)(void);
   /* Every layer of the network can run here (shapes/dtypes from `pass`);
    * else an INFER_ERR_UNSUPPORTED status naming the layer and the reason. */
   InferStatus *(*supports_network)(const InferNetwork *net, const InferShapePass *pass);
@@ -17,9 +28,25 @@ typedef struct InferBackend {
   /* Queues one layer on the stream (the CPU runs it before returning). */
   InferStatus *(*run_layer)(const InferOpCall *call, InferStream *stream);
   InferStatus *(*synchronize)(InferStream *stream);
+  /* Device backends only (NULL on the CPU). */
+  /* Engine-wide device state: constants on the device, kernel choices. */
+  InferStatus *(*prepare_engine)(InferEngine *engine);
+  void (*release_engine)(InferEngine *engine);
+  /* The device copy of constant tensor t (after prepare_engine). */
+  void *(*constant_data)(const InferEngine *engine, InferTensorId t);
+  /* Ordered on the stream (NULL stream: the backend's default). */
+  InferStatus *(*copy)(void *dst, const void *src, size_t bytes, InferCopyKind kind,
+                       InferStream *stream);
+  InferStatus *(*stream_create)(InferStream *stream);  /* sets stream->handle */
+  void (*stream_destroy)(InferStream *stream);
 } InferBackend;
 
 const InferBackend *infer_backend_get(InferBackendKind kind); /* NULL when not built */
 const InferBackend *infer_backend_cpu(void);
+#ifdef INFER_HAVE_CUDA
+const InferBackend *infer_backend_cuda(void);
+#endif
+/* AUTO resolved: CUDA when built and a device is present, else CPU. */
+InferBackendKind infer_backend_resolve(InferBackendKind kind);
 
 #endif

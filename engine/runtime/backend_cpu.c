@@ -57,9 +57,18 @@ static InferStatus *cpu_synchronize(InferStream *stream) {
   return NULL;
 }
 
+static bool cpu_available(void) { return true; }
+
 static const InferBackend cpu_backend = {
-  "cpu", INFER_BACKEND_CPU, cpu_supports_network, cpu_alloc, cpu_free, cpu_run_layer,
-  cpu_synchronize,
+  .name = "cpu",
+  .kind = INFER_BACKEND_CPU,
+  .host_memory = true,
+  .available = cpu_available,
+  .supports_network = cpu_supports_network,
+  .alloc = cpu_alloc,
+  .free = cpu_free,
+  .run_layer = cpu_run_layer,
+  .synchronize = cpu_synchronize,
 };
 
 const InferBackend *infer_backend_cpu(void) { return &cpu_backend; }
@@ -67,6 +76,15 @@ const InferBackend *infer_backend_cpu(void) { return &cpu_backend; }
 const InferBackend *infer_backend_get(InferBackendKind kind) {
   switch (kind) {
     case INFER_BACKEND_CPU: return &cpu_backend;
+#ifdef INFER_HAVE_CUDA
+    case INFER_BACKEND_CUDA: return infer_backend_cuda();
+#endif
     default: return NULL;
   }
+}
+
+InferBackendKind infer_backend_resolve(InferBackendKind kind) {
+  if (kind != INFER_BACKEND_AUTO) return kind;
+  const InferBackend *cuda = infer_backend_get(INFER_BACKEND_CUDA);
+  return cuda && cuda->available() ? INFER_BACKEND_CUDA : INFER_BACKEND_CPU;
 }

@@ -2,27 +2,11 @@
  * layer-by-layer executor. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "backend.h"
-#include "memory_plan.h"
+#include "context_internal.h"
 #include "op_table.h"
 
-struct InferContext {
-  InferEngine *engine;
-  const InferBackend *backend;
-  InferShape *input_shapes;   /* per engine input */
-  void **addresses;           /* per io entry, set by the caller */
-  InferTensorView *views;     /* per tensor, as of the last run */
-  void **buffers;             /* per tensor, context-owned memory */
-  size_t *capacity;
-  const InferMemoryPlan *plan; /* shared by the engine's contexts; NULL: per-tensor buffers */
-  void *arena;                 /* this context's activations, laid out by plan */
-  bool ran;
-  bool profiling;
-  double *layer_ms;           /* per layer, while profiling */
-  int64_t *layer_calls;
-};
+
 
 InferStatus *infer_context_create(InferEngine *engine, InferContext **out) {
   *out = NULL;
@@ -36,11 +20,14 @@ InferStatus *infer_context_create(InferEngine *engine, InferContext **out) {
     c->views = calloc(nt, sizeof *c->views);
     c->buffers = calloc(nt, sizeof *c->buffers);
     c->capacity = calloc(nt, sizeof *c->capacity);
+    c->host_values = calloc(nt, sizeof *c->host_values);
+    c->host_buffers = calloc(nt, sizeof *c->host_buffers);
+    c->host_capacity = calloc(nt, sizeof *c->host_capacity);
     c->layer_ms = calloc((size_t)engine->net->n_layers + 1, sizeof *c->layer_ms);
     c->layer_calls = calloc((size_t)engine->net->n_layers + 1, sizeof *c->layer_calls);
   }
   if (!c || !c->input_shapes || !c->addresses || !c->views || !c->buffers || !c->capacity ||
-      !c->layer_ms || !c->layer_calls) {
+      !c->host_values || !c->host_buffers || !c->host_capacity || !c->layer_ms || !c->layer_calls) {
     infer_context_release(c);
     return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "context: out of memory");
   }
@@ -65,6 +52,11 @@ void infer_context_release(InferContext *c) {
   free(c->views);
   free(c->buffers);
   free(c->capacity);
+  if (c->host_buffers)
+    for (int32_t t = 0; t < c->engine->net->n_tensors; t++) free(c->host_buffers[t]);
+  free(c->host_values);
+  free(c->host_buffers);
+  free(c->host_capacity);
   free(c->layer_ms);
   free(c->layer_calls);
   free(c);
@@ -95,11 +87,7 @@ size_t infer_context_memory_bytes(const InferContext *c) {
   return total;
 }
 
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
+
 
 static int io_index(InferContext *c, const char *name, InferStatus **st) {
   int i = name ? infer_engine_io_index(c->engine, name) : -1;
@@ -170,114 +158,6 @@ InferStatus *infer_context_set_tensor_address(InferContext *c, const char *name,
   return NULL;
 }
 
-static InferStatus *ensure_buffer(InferContext *c, InferTensorId t, size_t bytes) {
-  if (bytes <= c->capacity[t] && c->buffers[t]) return NULL;
-  c->backend->free(c->buffers[t]);
-  c->buffers[t] = NULL;
-  c->capacity[t] = 0;
-  INFER_TRY(c->backend->alloc(bytes, &c->buffers[t]));
-  c->capacity[t] = bytes;
-  return NULL;
-}
-
-static size_t view_bytes(const InferTensorView *v) {
-  int64_t n = infer_shape_numel(&v->shape);
-  return (size_t)(n > 0 ? n : 0) * infer_dtype_size(v->dtype);
-}
-
-/* Binds inputs and constants to their memory. */
-static InferStatus *bind_sources(InferContext *c) {
-  const InferNetwork *net = c->engine->net;
-  for (int32_t t = 0; t < net->n_tensors; t++) {
-    const InferTensorDef *def = &net->tensors[t];
-    memset(&c->views[t], 0, sizeof c->views[t]);
-    if (def->producer < 0 && !def->is_input) {
-      c->views[t].dtype = def->dtype;
-      c->views[t].shape = def->shape;
-      c->views[t].data = def->data;
-    }
-  }
-  for (int32_t i = 0; i < c->engine->n_inputs; i++) {
-    InferTensorId t = c->engine->io[i];
-    InferTensorView *v = &c->views[t];
-    v->dtype = net->tensors[t].dtype;
-    v->shape = c->input_shapes[i];
-    v->data = c->addresses[i];
-    if (!v->data && view_bytes(v) > 0)
-      return infer_status_new(INFER_ERR_INVALID_ARGUMENT, "input '%s' has no address set",
-                              net->tensors[t].name);
-  }
-  return NULL;
-}
-
-static int output_slot(const InferContext *c, InferTensorId t) {
-  for (int32_t i = c->engine->n_inputs; i < c->engine->n_io; i++)
-    if (c->engine->io[i] == t) return i;
-  return -1;
-}
-
-static InferStatus *run_layer(InferContext *c, const InferLayer *layer, InferStream *stream) {
-  InferTensorView in[256], out[256];
-  InferOpCall call;
-  infer_layer_call(layer, c->views, in, out, &call);
-  for (int i = 0; i < layer->n_outputs; i++) memset(&out[i], 0, sizeof out[i]);
-  /* shapes again from the actual inputs: data-dependent sizes flow on */
-  INFER_TRY(infer_op_info(layer->op)->infer_shape(&call));
-  for (int i = 0; i < layer->n_outputs; i++) {
-    InferTensorId t = layer->outputs[i];
-    int slot = output_slot(c, t);
-    size_t bytes = view_bytes(&out[i]);
-    if (slot >= 0 && c->addresses[slot]) {
-      out[i].data = c->addresses[slot];
-    } else if (c->arena && c->plan->offset[t] >= 0 && bytes <= c->plan->size[t]) {
-      out[i].data = (char *)c->arena + c->plan->offset[t];
-    } else {
-      INFER_TRY(ensure_buffer(c, t, bytes));
-      out[i].data = c->buffers[t];
-    }
-  }
-  INFER_TRY(c->backend->run_layer(&call, stream));
-  for (int i = 0; i < layer->n_outputs; i++) c->views[layer->outputs[i]] = out[i];
-  return NULL;
-}
-
-/* Outputs that no layer produces (a constant or an input passed through). */
-static InferStatus *copy_passthrough_outputs(InferContext *c) {
-  const InferNetwork *net = c->engine->net;
-  for (int32_t i = c->engine->n_inputs; i < c->engine->n_io; i++) {
-    InferTensorId t = c->engine->io[i];
-    if (net->tensors[t].producer >= 0) continue;
-    InferTensorView *v = &c->views[t];
-    size_t bytes = view_bytes(v);
-    void *dst = c->addresses[i];
-    if (!dst) {
-      INFER_TRY(ensure_buffer(c, t, bytes));
-      dst = c->buffers[t];
-    }
-    if (bytes && dst != v->data) memmove(dst, v->data, bytes);
-    v->data = dst;
-  }
-  return NULL;
-}
-
-InferStatus *infer_context_enqueue(InferContext *c, InferStream *stream) {
-  c->ran = false;
-  INFER_TRY(bind_sources(c));
-  const InferNetwork *net = c->engine->net;
-  for (int32_t l = 0; l < net->n_layers; l++) {
-    double t0 = c->profiling ? now_ms() : 0;
-    INFER_TRY(run_layer(c, &net->layers[l], stream));
-    if (c->profiling) {
-      /* the CPU backend runs synchronously, so wall time is the layer's time */
-      c->layer_ms[l] += now_ms() - t0;
-      c->layer_calls[l]++;
-    }
-  }
-  INFER_TRY(copy_passthrough_outputs(c));
-  c->ran = true;
-  return NULL;
-}
-
 InferStatus *infer_context_get_output(InferContext *c, const char *name, InferTensorView *out) {
   InferStatus *st = NULL;
   int i = io_index(c, name, &st);
@@ -289,10 +169,29 @@ InferStatus *infer_context_get_output(InferContext *c, const char *name, InferTe
   return NULL;
 }
 
+InferStatus *infer_context_enqueue(InferContext *c, InferStream *stream) {
+  if (stream && stream->engine->backend != c->engine->backend)
+    return infer_status_new(INFER_ERR_INVALID_ARGUMENT,
+                            "enqueue: the stream belongs to an engine of another backend");
+  c->ran = false;
+  INFER_TRY(infer_context_execute(c, stream));
+  c->ran = true;
+  return NULL;
+}
+
 InferStatus *infer_stream_create(InferEngine *engine, InferStream **out) {
   *out = calloc(1, sizeof **out);
   if (!*out) return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "stream: out of memory");
   (*out)->engine = engine;
+  const InferBackend *be = infer_backend_get(engine->backend);
+  if (be && be->stream_create) {
+    InferStatus *st = be->stream_create(*out);
+    if (st) {
+      free(*out);
+      *out = NULL;
+      return st;
+    }
+  }
   return NULL;
 }
 
@@ -301,4 +200,9 @@ InferStatus *infer_stream_synchronize(InferStream *stream) {
   return infer_backend_get(stream->engine->backend)->synchronize(stream);
 }
 
-void infer_stream_release(InferStream *stream) { free(stream); }
+void infer_stream_release(InferStream *stream) {
+  if (!stream) return;
+  const InferBackend *be = infer_backend_get(stream->engine->backend);
+  if (be && be->stream_destroy && stream->handle) be->stream_destroy(stream);
+  free(stream);
+}

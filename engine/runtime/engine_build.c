@@ -264,17 +264,22 @@ InferStatus *infer_engine_build(const InferNetwork *net, const InferBuildConfig 
                                 InferEngine **out) {
   *out = NULL;
   INFER_TRY(validate(net));
-  InferBackendKind backend = cfg ? cfg->backend : INFER_BACKEND_AUTO;
-  if (backend == INFER_BACKEND_CUDA)
+  InferBackendKind backend = infer_backend_resolve(cfg ? cfg->backend : INFER_BACKEND_AUTO);
+  const InferBackend *be = infer_backend_get(backend);
+  if (!be)
     return infer_status_new(INFER_ERR_UNSUPPORTED,
                             "build: this library was built without the CUDA backend");
+  if (!be->available())
+    return infer_status_new(INFER_ERR_DEVICE, "build: the %s backend finds no usable device",
+                            be->name);
   InferEngine *e = calloc(1, sizeof *e);
   if (!e) return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "build: out of memory");
-  e->backend = INFER_BACKEND_CPU;
+  e->backend = backend;
   e->n_source_layers = net->n_layers;
   e->source_hash = net->source_hash;
   e->precisions = cfg ? cfg->precisions : INFER_PRECISION_FP32;
   InferStatus *st = build_engine(net, cfg, e);
+  if (!st && be->prepare_engine) st = be->prepare_engine(e);
   if (st) {
     infer_engine_release(e);
     return st;
@@ -286,6 +291,8 @@ InferStatus *infer_engine_build(const InferNetwork *net, const InferBuildConfig 
 void infer_engine_release(InferEngine *e) {
   if (!e) return;
   infer_engine_free_memory_plan(e);
+  const InferBackend *be = infer_backend_get(e->backend);
+  if (be && be->release_engine && e->backend_state) be->release_engine(e);
   infer_network_release(e->net);
   free(e->io);
   free(e->io_shapes);

@@ -1,4 +1,6 @@
 /* Describing an engine: its layers as they run, and its weights. */
+#include <string.h>
+
 #include "backend.h"
 
 InferStatus *infer_engine_layer_info(const InferEngine *e, int layer, InferLayerInfo *out) {
@@ -27,3 +29,32 @@ size_t infer_engine_weights_bytes(const InferEngine *e) {
 }
 
 const InferNetwork *infer_engine_network(const InferEngine *e) { return e->net; }
+
+InferStatus *infer_engine_malloc(const InferEngine *e, size_t bytes, void **out) {
+  return infer_backend_get(e->backend)->alloc(bytes, out);
+}
+
+void infer_engine_mfree(const InferEngine *e, void *ptr) {
+  if (ptr) infer_backend_get(e->backend)->free(ptr);
+}
+
+static InferStatus *copy_sync(const InferEngine *e, void *dst, const void *src, size_t bytes,
+                              InferCopyKind kind) {
+  const InferBackend *be = infer_backend_get(e->backend);
+  if (be->host_memory) {
+    if (bytes) memmove(dst, src, bytes);
+    return NULL;
+  }
+  INFER_TRY(be->copy(dst, src, bytes, kind, NULL));
+  return be->synchronize(NULL);
+}
+
+InferStatus *infer_engine_copy_to_device(const InferEngine *e, void *dst, const void *src,
+                                         size_t bytes) {
+  return copy_sync(e, dst, src, bytes, INFER_COPY_HOST_TO_DEVICE);
+}
+
+InferStatus *infer_engine_copy_to_host(const InferEngine *e, void *dst, const void *src,
+                                       size_t bytes) {
+  return copy_sync(e, dst, src, bytes, INFER_COPY_DEVICE_TO_HOST);
+}

@@ -61,12 +61,14 @@ struct InferEngine {
    * (NULL when a max dim is unbounded: contexts then grow buffers) */
   struct InferMemoryPlan *mem_plan;
   bool mem_plan_done;
+  void *backend_state;        /* device backends: device copies of constants, ... */
   void *mapping;              /* a loaded plan file mapped read-only; constants point into it */
   size_t mapping_size;
 };
 
 struct InferStream {
   InferEngine *engine;
+  void *handle;               /* the backend's stream (cudaStream_t), NULL on the CPU */
 };
 
 /* A shape pass: per-tensor dtype, shape and (when known on the host) value. */

@@ -721,6 +721,10 @@ static InferStatus *deserialize(const void *data, size_t size, const char *name_
   e->source_hash = h.info.source_hash;
   InferStatus *st = read_body(p, name, &h, borrow, e);
   if (!st) st = verify_engine(name, e);
+  if (!st) {
+    const InferBackend *be = infer_backend_get(e->backend);
+    if (be && be->prepare_engine) st = be->prepare_engine(e);
+  }
   if (st) {
     infer_engine_release(e);
     return st;

@@ -48,8 +48,11 @@ void bench_stats(double *v, int n, BenchStats *s) {
   s->cv = s->mean > 0 ? sqrt(sq / n) / s->mean : 0;
 }
 
-static InferStatus *bind_inputs(InferContext *ctx, InferEngine *engine, const ToolTensor *in, int n) {
-  for (int i = 0; i < infer_engine_num_io(engine); i++) {
+/* Inputs are copied once into the engine's memory (device memory on GPUs);
+ * device[] receives the allocations to free. */
+static InferStatus *bind_inputs(InferContext *ctx, InferEngine *engine, const ToolTensor *in, int n,
+                                void **device) {
+  for (int i = 0; i < infer_engine_num_io(engine) && i < 64; i++) {
     if (!infer_engine_io_is_input(engine, i)) continue;
     const char *name = infer_engine_io_name(engine, i);
     const ToolTensor *t = NULL;
@@ -57,7 +60,11 @@ static InferStatus *bind_inputs(InferContext *ctx, InferEngine *engine, const To
       if (strcmp(in[j].name, name) == 0) t = &in[j];
     if (!t) return infer_status_new(INFER_ERR_INVALID_ARGUMENT, "no data for input '%s'", name);
     INFER_TRY(infer_context_set_input_shape(ctx, name, &t->view.shape));
-    INFER_TRY(infer_context_set_tensor_address(ctx, name, t->view.data));
+    int64_t numel = infer_shape_numel(&t->view.shape);
+    size_t bytes = (size_t)(numel > 0 ? numel : 0) * infer_dtype_size(t->view.dtype);
+    INFER_TRY(infer_engine_malloc(engine, bytes ? bytes : 1, &device[i]));
+    INFER_TRY(infer_engine_copy_to_device(engine, device[i], t->view.data, bytes));
+    INFER_TRY(infer_context_set_tensor_address(ctx, name, device[i]));
   }
   return NULL;
 }
@@ -80,9 +87,10 @@ static void *stream_main(void *arg) {
   StreamRun *r = arg;
   InferContext *ctx = NULL;
   InferStream *stream = NULL;
+  void *device[64] = {0};
   r->st = infer_context_create(r->engine, &ctx);
   if (!r->st) r->st = infer_stream_create(r->engine, &stream);
-  if (!r->st) r->st = bind_inputs(ctx, r->engine, r->inputs, r->n_inputs);
+  if (!r->st) r->st = bind_inputs(ctx, r->engine, r->inputs, r->n_inputs, device);
   for (int i = 0; !r->st && i < r->cfg->warmup; i++) {
     r->st = infer_context_enqueue(ctx, stream);
     if (!r->st) r->st = infer_stream_synchronize(stream);
@@ -104,6 +112,7 @@ static void *stream_main(void *arg) {
     r->last_end = t2;
   }
   if (ctx) r->activation_bytes = infer_context_memory_bytes(ctx);
+  for (int i = 0; i < 64; i++) infer_engine_mfree(r->engine, device[i]);
   infer_stream_release(stream);
   infer_context_release(ctx);
   return NULL;

@@ -25,8 +25,11 @@ InferStatus *tool_run(InferEngine *engine, const ToolTensor *inputs, int n_input
   *n_outputs = 0;
   InferContext *ctx = NULL;
   InferStream *stream = NULL;
+  void *device_in[64] = {0};
   InferStatus *st = infer_context_create(engine, &ctx);
   if (!st) st = infer_stream_create(engine, &stream);
+  if (!st && infer_engine_num_io(engine) > 64)
+    st = infer_status_new(INFER_ERR_UNSUPPORTED, "more than 64 inputs and outputs");
   for (int i = 0; !st && i < infer_engine_num_io(engine); i++) {
     if (!infer_engine_io_is_input(engine, i)) continue;
     const char *name = infer_engine_io_name(engine, i);
@@ -44,7 +47,11 @@ InferStatus *tool_run(InferEngine *engine, const ToolTensor *inputs, int n_input
       break;
     }
     st = infer_context_set_input_shape(ctx, name, &given->view.shape);
-    if (!st) st = infer_context_set_tensor_address(ctx, name, given->view.data);
+    /* inputs go where the engine's tensors live (device memory on GPUs) */
+    size_t bytes = view_bytes(&given->view);
+    if (!st) st = infer_engine_malloc(engine, bytes ? bytes : 1, &device_in[i]);
+    if (!st) st = infer_engine_copy_to_device(engine, device_in[i], given->view.data, bytes);
+    if (!st) st = infer_context_set_tensor_address(ctx, name, device_in[i]);
   }
   if (!st) st = infer_context_enqueue(ctx, stream);
   if (!st) st = infer_stream_synchronize(stream);
@@ -65,8 +72,9 @@ InferStatus *tool_run(InferEngine *engine, const ToolTensor *inputs, int n_input
       st = infer_status_new(INFER_ERR_OUT_OF_MEMORY, "out of memory");
       break;
     }
-    if (bytes) memcpy(o->view.data, v.data, bytes);
+    st = infer_engine_copy_to_host(engine, o->view.data, v.data, bytes);
   }
+  for (int i = 0; i < 64; i++) infer_engine_mfree(engine, device_in[i]);
   infer_stream_release(stream);
   infer_context_release(ctx);
   if (st) {

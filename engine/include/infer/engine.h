@@ -159,6 +159,16 @@ const InferNetwork *infer_engine_network(const InferEngine *engine);
 /* Bytes of constants (weights) the engine holds. */
 size_t infer_engine_weights_bytes(const InferEngine *engine);
 
+/* Memory where the engine's tensors live (device memory for GPU engines,
+ * host memory on the CPU), for the addresses given to contexts. */
+InferStatus *infer_engine_malloc(const InferEngine *engine, size_t bytes, void **out);
+void infer_engine_mfree(const InferEngine *engine, void *ptr);
+/* Synchronous copies between host memory and the engine's memory. */
+InferStatus *infer_engine_copy_to_device(const InferEngine *engine, void *dst, const void *src,
+                                         size_t bytes);
+InferStatus *infer_engine_copy_to_host(const InferEngine *engine, void *dst, const void *src,
+                                       size_t bytes);
+
 InferStatus *infer_stream_create(InferEngine *engine, InferStream **out);
 InferStatus *infer_stream_synchronize(InferStream *stream);
 void infer_stream_release(InferStream *stream);
