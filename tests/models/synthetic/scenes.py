@@ -421,3 +421,35 @@ def generate(kind, split, count, size, start=0, workers=None, max_objects=8):
     if kind == "cls":
         return images, np.array(labels, np.int64)
     return images, [b for b, _ in labels], [c for _, c in labels]
+
+
+def main(argv=None):
+    """Dump samples: scenes.py {cls,det} SPLIT COUNT OUT.npz [--size S] [--start I].
+    cls: images uint8 [n,S,S,3] RGB, labels; det: images, boxes [n,M,4] and
+    classes [n,M] padded with -1, counts [n]."""
+    import argparse
+    ap = argparse.ArgumentParser(description=main.__doc__.split("\n")[0])
+    ap.add_argument("kind", choices=["cls", "det"])
+    ap.add_argument("split", choices=["train", "calib", "test"])
+    ap.add_argument("count", type=int)
+    ap.add_argument("out")
+    ap.add_argument("--size", type=int, default=None, help="default 96 (cls) / 320 (det)")
+    ap.add_argument("--start", type=int, default=0)
+    a = ap.parse_args(argv)
+    size = a.size or (96 if a.kind == "cls" else 320)
+    if a.kind == "cls":
+        images, labels = generate("cls", a.split, a.count, size, a.start)
+        np.savez_compressed(a.out, images=images, labels=labels, classes=np.array(CLASSES))
+        return
+    images, boxes, classes = generate("det", a.split, a.count, size, a.start)
+    m = max([len(c) for c in classes] + [1])
+    pb = np.full((a.count, m, 4), -1, np.float32)
+    pc = np.full((a.count, m), -1, np.int64)
+    for i, (b, c) in enumerate(zip(boxes, classes)):
+        pb[i, :len(c)], pc[i, :len(c)] = b, c
+    np.savez_compressed(a.out, images=images, boxes=pb, class_ids=pc,
+                        counts=np.array([len(c) for c in classes]), classes=np.array(CLASSES))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,6 +1,7 @@
 """Helpers shared by train_classifier.py and train_detector.py."""
 
 import copy
+import inspect
 import json
 import math
 import os
@@ -87,6 +88,17 @@ def lr_at(step, total, warmup, base, final_frac=0.02):
     return base * (final_frac + (1 - final_frac) * 0.5 * (1 + math.cos(math.pi * t)))
 
 
+def make_adamw(model, lr, wd, dev):
+    """AdamW, no weight decay on biases and BN parameters; fused on CUDA."""
+    decay = [p for p in model.parameters() if p.ndim > 1]
+    no_decay = [p for p in model.parameters() if p.ndim <= 1]
+    groups = [{"params": decay, "weight_decay": wd}, {"params": no_decay, "weight_decay": 0.0}]
+    try:
+        return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.99), fused=dev.type == "cuda")
+    except (TypeError, RuntimeError):             # old torch without fused AdamW
+        return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.99))
+
+
 class EMA:
     """Exponential moving average of a model's parameters and buffers."""
 
@@ -108,7 +120,11 @@ class EMA:
             self._pairs = ([dst[k] for k in fl], [src[k] for k in fl],
                            [dst[k] for k in ot], [src[k] for k in ot])
         ema_f, src_f, ema_o, src_o = self._pairs
-        torch._foreach_lerp_(ema_f, src_f, 1.0 - d)
+        if hasattr(torch, "_foreach_lerp_"):
+            torch._foreach_lerp_(ema_f, src_f, 1.0 - d)
+        else:
+            for e, s in zip(ema_f, src_f):
+                e.lerp_(s, 1.0 - d)
         for e, s in zip(ema_o, src_o):
             e.copy_(s)
 
@@ -126,10 +142,13 @@ def export_onnx(model, example, path, output_name):
     model = model.eval().float().cpu().to(memory_format=torch.contiguous_format)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")            # the TorchScript exporter's deprecation
-        torch.onnx.export(model, (example.cpu(),), path, dynamo=False, opset_version=OPSET,
+        kw = {}
+        if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+            kw["dynamo"] = False                   # the TorchScript exporter: predictable ops
+        torch.onnx.export(model, (example.cpu(),), path, opset_version=OPSET,
                           input_names=["input"], output_names=[output_name],
                           dynamic_axes={"input": {0: "N"}, output_name: {0: "N"}},
-                          do_constant_folding=True)
+                          do_constant_folding=True, **kw)
     return check_onnx(path, output_name)
 
 

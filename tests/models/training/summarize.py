@@ -46,6 +46,9 @@ def main():
         ("detector", "", "", "mAP@.5:.95", f"{det['map50_95_torch']:.4f}",
          f"{det['map50_95_onnxruntime']:.4f}", ""),
     ]
+    if cls["quick"]:
+        rows = [r[:-1] + (("target",) if i == 0 else ("n/a (quick)" if r[-1] else "",))
+                for i, r in enumerate(rows)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     print()
     print(f"summary ({'QUICK smoke run, accuracy meaningless' if cls['quick'] else 'full run'}; "

@@ -114,12 +114,7 @@ def main():
     nparams = common.count_params(model)
     log(f"device {dev}; ShapeResNet {nparams / 1e6:.2f} M parameters")
     ema = common.EMA(model, decay=0.998, tau=200.0)
-    decay, no_decay = [], []
-    for n_, p in model.named_parameters():
-        (no_decay if p.ndim <= 1 else decay).append(p)
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.wd},
-                             {"params": no_decay, "weight_decay": 0.0}],
-                            lr=args.lr, betas=(0.9, 0.99), fused=dev.type == "cuda")
+    opt = common.make_adamw(model, args.lr, args.wd, dev)
     xtr_d = torch.from_numpy(xtr).to(dev)
     ytr_d = torch.from_numpy(ytr).to(dev)
     steps_per_epoch = args.train // args.batch

@@ -264,12 +264,7 @@ def main():
     log(f"device {dev}; ShapeDetector {nparams / 1e6:.2f} M parameters, "
         f"{model.centers.shape[-1]} anchors")
     ema = common.EMA(model, decay=0.9995, tau=500.0)
-    decay, no_decay = [], []
-    for n_, p in model.named_parameters():
-        (no_decay if p.ndim <= 1 else decay).append(p)
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.wd},
-                             {"params": no_decay, "weight_decay": 0.0}],
-                            lr=args.lr, betas=(0.9, 0.99), fused=dev.type == "cuda")
+    opt = common.make_adamw(model, args.lr, args.wd, dev)
     xtr_d = torch.from_numpy(xtr).to(dev)
     gtr_d = torch.from_numpy(det_batch_targets(btr, ctr, args.max_objects)).to(dev)
     steps_per_epoch = args.train // args.batch
