@@ -100,7 +100,7 @@ InferStatus *infer_rewrite_emit(InferRewrite *rw, const char *name, InferOp op,
                                 const InferOpParams *params, int n_in,
                                 const InferTensorId *dst_inputs, int n_out,
                                 const InferTensorId *src_outputs) {
-  const char *names[256];
+  const char *names[256] = {0};
   InferTensorId outs[256];
   if (n_out > 256) return infer_status_new(INFER_ERR_UNSUPPORTED, "optimizer: too many outputs");
   for (int i = 0; i < n_out; i++) names[i] = rw->src->tensors[src_outputs[i]].name;

@@ -16,6 +16,7 @@ InferStatus *infer_context_create(InferEngine *engine, InferContext **out) {
     c->engine = engine;
     c->backend = infer_backend_get(engine->backend);
     c->input_shapes = calloc((size_t)engine->n_inputs + 1, sizeof *c->input_shapes);
+    c->inputs_bound = calloc((size_t)engine->n_inputs + 1, sizeof *c->inputs_bound);
     c->addresses = calloc((size_t)engine->n_io + 1, sizeof *c->addresses);
     c->views = calloc(nt, sizeof *c->views);
     c->buffers = calloc(nt, sizeof *c->buffers);
@@ -26,7 +27,7 @@ InferStatus *infer_context_create(InferEngine *engine, InferContext **out) {
     c->layer_ms = calloc((size_t)engine->net->n_layers + 1, sizeof *c->layer_ms);
     c->layer_calls = calloc((size_t)engine->net->n_layers + 1, sizeof *c->layer_calls);
   }
-  if (!c || !c->input_shapes || !c->addresses || !c->views || !c->buffers || !c->capacity ||
+  if (!c || !c->input_shapes || !c->inputs_bound || !c->addresses || !c->views || !c->buffers || !c->capacity ||
       !c->host_values || !c->host_buffers || !c->host_capacity || !c->layer_ms || !c->layer_calls) {
     infer_context_release(c);
     return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "context: out of memory");
@@ -48,6 +49,7 @@ void infer_context_release(InferContext *c) {
     for (int32_t t = 0; t < c->engine->net->n_tensors; t++) c->backend->free(c->buffers[t]);
   if (c->backend) c->backend->free(c->arena);
   free(c->input_shapes);
+  free(c->inputs_bound);
   free(c->addresses);
   free(c->views);
   free(c->buffers);
@@ -124,7 +126,26 @@ InferStatus *infer_context_set_input_shape(InferContext *c, const char *name,
                               infer_shape_str(decl, b, sizeof b));
     }
   }
+  /* inputs that name a dimension alike must agree on it: the optimizer
+   * relies on it (e.g. to fuse a residual add of two such tensors) */
+  const InferTensorDef *def = &c->engine->net->tensors[c->engine->io[i]];
+  for (int d = 0; d < decl->rank; d++) {
+    if (!def->dim_names[d]) continue;
+    for (int32_t j = 0; j < c->engine->n_inputs; j++) {
+      if (j == i) continue;
+      const InferTensorDef *other = &c->engine->net->tensors[c->engine->io[j]];
+      for (int e = 0; e < other->shape.rank; e++)
+        if (other->dim_names[e] && strcmp(other->dim_names[e], def->dim_names[d]) == 0 &&
+            c->input_shapes[j].d[e] != shape->d[d] && c->input_shapes[j].d[e] >= 0 &&
+            c->inputs_bound[j])
+          return infer_status_new(INFER_ERR_INVALID_ARGUMENT,
+                                  "input '%s': dimension '%s' is %lld, but input '%s' has it at "
+                                  "%lld", name, def->dim_names[d], (long long)shape->d[d],
+                                  other->name, (long long)c->input_shapes[j].d[e]);
+    }
+  }
   c->input_shapes[i] = *shape;
+  c->inputs_bound[i] = true;
   c->ran = false;
   return NULL;
 }

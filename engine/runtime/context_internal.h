@@ -9,6 +9,7 @@ struct InferContext {
   InferEngine *engine;
   const InferBackend *backend;
   InferShape *input_shapes;   /* per engine input */
+  bool *inputs_bound;         /* per engine input: set_input_shape called */
   void **addresses;           /* per io entry, set by the caller */
   InferTensorView *views;     /* per tensor, as of the last run (backend memory) */
   void **host_values;         /* per tensor: its value on the host when known (device backends) */

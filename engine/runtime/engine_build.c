@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "passes.h"
 #include "engine_internal.h"
 #include "op_table.h"
 
@@ -222,6 +223,11 @@ static InferStatus *build_engine(const InferNetwork *net, const InferBuildConfig
   if (!st) {
     mark_needed(net, &pass, folded, needed);
     st = rebuild(net, &pass, needed, &e->net);
+  }
+  if (!st) st = infer_build_progress(cfg, "optimizing", 1, 3);
+  if (!st) {
+    InferPassContext pctx = {e->backend, cfg};
+    st = infer_run_passes(&pctx, &e->net);
   }
   infer_shape_pass_free(&pass);
   free(folded);

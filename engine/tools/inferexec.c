@@ -99,6 +99,9 @@ static InferStatus *configure(const InferexecOptions *o, const InferNetwork *net
                               InferBuildConfig *cfg) {
   infer_build_config_set_backend(cfg, o->backend);
   infer_build_config_set_precisions(cfg, o->precisions);
+  if (o->opt_level >= 0) infer_build_config_set_optimization_level(cfg, o->opt_level);
+  for (int i = 0; i < o->n_disabled_passes; i++)
+    INFER_TRY(infer_build_config_disable_pass(cfg, o->disabled_passes[i]));
   if (o->timing_cache) INFER_TRY(infer_build_config_set_timing_cache(cfg, o->timing_cache));
   Ranges r;
   memset(&r, 0, sizeof r);
@@ -117,6 +120,11 @@ static InferStatus *configure(const InferexecOptions *o, const InferNetwork *net
   return NULL;
 }
 
+static void print_log(const char *line, void *user) {
+  (void)user;
+  printf("optimizer: %s\n", line);
+}
+
 static bool print_progress(const char *phase, int done, int total, void *user) {
   (void)user;
   fprintf(stderr, "build: %s (%d/%d)\n", phase, done, total);
@@ -131,6 +139,7 @@ static InferStatus *build_from_onnx(const InferexecOptions *o, InferNetwork **ne
   InferBuildConfig *cfg;
   INFER_TRY(infer_build_config_create(&cfg));
   infer_build_config_set_progress(cfg, print_progress, NULL);
+  infer_build_config_set_log(cfg, print_log, NULL);
   InferStatus *st = configure(o, *net, cfg);
   t0 = now_ms();
   if (!st) st = infer_engine_build(*net, cfg, engine);

@@ -36,7 +36,9 @@ static const OptionSpec specs[] = {
   {"--cuda-graph", ARG_NONE, 0, "capture and replay CUDA graphs (CUDA backend)"},
   {"--no-data-transfers", ARG_NONE, 0, "leave host<->device copies out of the timed runs"},
   {"--timing-cache", ARG_STRING, OFF(timing_cache), "FILE  kernel timing cache (read, then updated)"},
-  {"--dump-graph", ARG_NONE, 0, "print the engine's layers with precision, layout and kernel"},
+  {"--dump-graph", ARG_NONE, 0, "print the layers before and after optimization (precision, layout, kernel)"},
+  {"--disable-pass", ARG_STRING, 0, "NAME  turn an optimizer pass off (repeat for several; see below)"},
+  {"--opt-level", ARG_INT, OFF(opt_level), "N  0 (no optimizer passes) .. 5 (default 3)"},
   {"--dump-profile", ARG_NONE, 0, "print the time of every layer"},
   {"--export-json", ARG_STRING, OFF(export_json), "FILE  write the summary (and profile) as JSON"},
   {"--load-inputs", ARG_STRING, OFF(load_inputs), "SPEC  inputs from TensorProto files: name:file.pb,..."},
@@ -58,6 +60,9 @@ void inferexec_usage(FILE *f) {
       fprintf(f, "  %s\n      %s\n", specs[i].name, h);
     }
   }
+  fprintf(f, "\nOptimizer passes, in the order they run:\n");
+  for (int i = 0; infer_optimizer_pass_name(i); i++)
+    fprintf(f, "  %-20s %s\n", infer_optimizer_pass_name(i), infer_optimizer_pass_summary(i));
   fprintf(f, "\nExits non-zero on any error, with the message on stderr.\n");
 }
 
@@ -84,6 +89,14 @@ static int set_value(InferexecOptions *o, const OptionSpec *spec, const char *v)
       fprintf(stderr, "inferexec: --backend must be cpu, cuda or auto, not '%s'\n", v);
       return -1;
     }
+    return 0;
+  }
+  if (strcmp(spec->name, "--disable-pass") == 0) {
+    if (o->n_disabled_passes == 32) {
+      fprintf(stderr, "inferexec: at most 32 --disable-pass options\n");
+      return -1;
+    }
+    o->disabled_passes[o->n_disabled_passes++] = v;
     return 0;
   }
   if (strcmp(spec->name, "--seed") == 0) {
@@ -128,6 +141,7 @@ int inferexec_parse_options(int argc, char **argv, InferexecOptions *o) {
   o->print_values = 8;
   o->seed = 1;
   o->precisions = INFER_PRECISION_FP32;
+  o->opt_level = -1;
   for (int i = 1; i < argc; i++) {
     char name[64];
     const char *arg = argv[i], *value = NULL;

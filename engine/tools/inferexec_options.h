@@ -11,6 +11,9 @@ typedef struct InferexecOptions {
   const char *onnx, *save_engine, *load_engine, *calib, *timing_cache;
   const char *shapes, *min_shapes, *opt_shapes, *max_shapes;
   const char *load_inputs, *save_outputs, *export_json;
+  const char *disabled_passes[32];
+  int n_disabled_passes;
+  int opt_level;           /* -1: default */
   unsigned precisions;
   InferBackendKind backend;
   int batch;               /* 0: not given */

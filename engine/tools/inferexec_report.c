@@ -31,6 +31,13 @@ void report_graph(FILE *f, const InferNetwork *net, const InferEngine *engine) {
   int n = infer_engine_num_layers(engine);
   if (net) fprintf(f, "layers: %d -> %d\n", infer_network_num_layers(net), n);
   else fprintf(f, "layers: %d\n", n);
+  if (net) {
+    fprintf(f, "before optimization (%d layers):\n", infer_network_num_layers(net));
+    for (int i = 0; i < infer_network_num_layers(net); i++)
+      fprintf(f, "  [%3d] %-32s %s\n", i, infer_network_layer_name(net, i),
+              infer_op_name(infer_network_layer_op(net, i)));
+  }
+  fprintf(f, "after optimization (%d layers):\n", n);
   for (int i = 0; i < n; i++) {
     InferLayerInfo li;
     if (infer_engine_layer_info(engine, i, &li)) continue;
