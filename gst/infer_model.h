@@ -84,6 +84,9 @@ void infer_model_free(InferModel *m);
  * NULL without engine-cache. g_free. */
 gchar *infer_model_plan_path(const InferModelOptions *o);
 
+/* The input's shape for n items. */
+InferShape infer_model_input_shape(const InferModel *m, gint n);
+
 /* The outputs as named tensors without data (shapes at `batch`), for format
  * checks; `out` has room for m->n_outputs. */
 void infer_model_output_specs(const InferModel *m, InferNamedTensor *out);

@@ -7,7 +7,8 @@
  *
  * The description is in gst-launch-1.0 syntax; the element named "sink"
  * may be any element with a "sink" pad (fakesink, appsink, ...): a pad
- * probe on that pad reads each buffer. Example:
+ * probe on that pad reads each buffer (an appsink is set to drop old
+ * buffers and not wait at EOS, as nothing pulls from it). Example:
  *
  *   print_meta "videotestsrc num-buffers=10 ! video/x-raw,width=320,height=240 !
  *               infer model=detector.onnx ! videoconvert ! fakesink name=sink"
@@ -112,16 +113,15 @@ int main(int argc, char **argv) {
     return 2;
   }
 
+  /* Like gst-launch-1.0, any error in the description (a missing element,
+   * an unknown property, a link that cannot be made) is fatal. */
   GError *err = NULL;
   GstElement *pipeline = gst_parse_launch(argv[1], &err);
-  if (!pipeline) {
+  if (!pipeline || err) {
     fprintf(stderr, "print_meta: bad pipeline description: %s\n", err ? err->message : "?");
     g_clear_error(&err);
+    if (pipeline) gst_object_unref(pipeline);
     return 2;
-  }
-  if (err) { /* a recoverable error: e.g. a missing property */
-    fprintf(stderr, "print_meta: warning: %s\n", err->message);
-    g_clear_error(&err);
   }
 
   GstElement *sink = GST_IS_BIN(pipeline) ? gst_bin_get_by_name(GST_BIN(pipeline), "sink") : NULL;
@@ -134,6 +134,13 @@ int main(int argc, char **argv) {
   }
   gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, on_buffer,
                     NULL, NULL);
+  /* An appsink nobody pulls from would fill up and, at EOS, wait for its
+   * queue to be emptied: keep one buffer, drop older ones, don't wait. */
+  GObjectClass *klass = G_OBJECT_GET_CLASS(sink);
+  if (g_object_class_find_property(klass, "wait-on-eos") &&
+      g_object_class_find_property(klass, "max-buffers") &&
+      g_object_class_find_property(klass, "drop"))
+    g_object_set(sink, "wait-on-eos", FALSE, "max-buffers", 1u, "drop", TRUE, NULL);
   gst_object_unref(pad);
   gst_object_unref(sink);
 

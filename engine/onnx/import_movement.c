@@ -95,9 +95,33 @@ static InferStatus *import_identity(OnnxImporter *imp, const OnnxNode *node) {
  * random unless the ratio is 0, so it is accepted only as a known constant.
  * Before opset 7 `is_test` chose the mode; inference runtimes treat those
  * nodes as the identity too, and so does this importer. */
+/* The mask of an inference Dropout keeps everything: ones shaped like x
+ * (bool from opset 10, x's type before). */
+static InferStatus *dropout_mask(OnnxImporter *imp, const OnnxNode *node) {
+  InferTensorId x = onnx_input(imp, node, 0), shape;
+  InferOpParams p;
+  memset(&p, 0, sizeof p);
+  INFER_TRY(onnx_emit_internal(imp, node, "mask_shape", INFER_OP_SHAPE, &p, 1, &x, 1, &shape));
+  memset(&p, 0, sizeof p);
+  if (onnx_opset(imp) >= 10) {
+    p.constant_of_shape.dtype = INFER_DTYPE_BOOL;
+    p.constant_of_shape.value[0] = 1;
+  } else {
+    InferDType t = infer_network_tensor_dtype(onnx_network(imp), x);
+    if (t != INFER_DTYPE_F32)
+      return onnx_unsupported(imp, node, "a mask output of type %s is not supported",
+                              infer_dtype_name(t));
+    float one = 1.0f;
+    p.constant_of_shape.dtype = INFER_DTYPE_F32;
+    memcpy(p.constant_of_shape.value, &one, sizeof one);
+  }
+  const int mask_output = 1;
+  return onnx_emit_outputs(imp, node, "mask", INFER_OP_CONSTANT_OF_SHAPE, &p, 1, &shape, 1,
+                           &mask_output);
+}
+
 static InferStatus *import_dropout(OnnxImporter *imp, const OnnxNode *node) {
-  if (node->n_output > 1 && node->output[1][0])
-    return onnx_unsupported(imp, node, "the mask output is not supported");
+  bool has_mask = node->n_output > 1 && node->output[1][0];
   InferTensorId training = onnx_input(imp, node, 2);
   if (onnx_opset(imp) >= 12 && training != INFER_NO_TENSOR) {
     double on, ratio = 0.5;
@@ -109,7 +133,11 @@ static InferStatus *import_dropout(OnnxImporter *imp, const OnnxNode *node) {
       return onnx_unsupported(imp, node, "training_mode=1 is not supported (inference only)");
   }
   InferOpParams p = reshape_params(INFER_RESHAPE_IDENTITY);
-  return emit_inputs(imp, node, INFER_OP_RESHAPE, &p, 1, 1);
+  if (!has_mask) return emit_inputs(imp, node, INFER_OP_RESHAPE, &p, 1, 1);
+  INFER_TRY(dropout_mask(imp, node));
+  InferTensorId x = onnx_input(imp, node, 0);
+  const int data_output = 0;
+  return onnx_emit_outputs(imp, node, "identity", INFER_OP_RESHAPE, &p, 1, &x, 1, &data_output);
 }
 
 /* ---- transpose, concat, split ------------------------------------------- */

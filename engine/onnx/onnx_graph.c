@@ -173,6 +173,24 @@ InferStatus *onnx_emit_internal(OnnxImporter *imp, const OnnxNode *node, const c
                                                     n_outputs, NULL, outputs));
 }
 
+InferStatus *onnx_emit_outputs(OnnxImporter *imp, const OnnxNode *node, const char *suffix,
+                               InferOp op, const InferOpParams *params, int n_inputs,
+                               const InferTensorId *inputs, int n_outputs,
+                               const int *node_outputs) {
+  const char *names[16];
+  if (n_outputs > 16) return onnx_unsupported(imp, node, "too many outputs");
+  for (int k = 0; k < n_outputs; k++) {
+    int i = node_outputs[k];
+    if (i < 0 || (size_t)i >= node->n_output)
+      return onnx_invalid(imp, node, "has no output %d", i);
+    names[k] = node->output[i];
+  }
+  char name[512];
+  snprintf(name, sizeof name, "%s/%s", node_label(imp, node), suffix);
+  return at_node(imp, node, infer_network_add_layer(imp->net, name, op, params, n_inputs, inputs,
+                                                    n_outputs, names, NULL));
+}
+
 /* ---- the op registry ------------------------------------------------------ */
 
 static OnnxOpImporter *registry;

@@ -79,6 +79,16 @@ InferStatus *onnx_emit_internal(OnnxImporter *imp, const OnnxNode *node, const c
                                 const InferTensorId *inputs, int n_outputs,
                                 InferTensorId *outputs);
 
+/* A layer of a decomposition whose outputs become some of the node's
+ * outputs: output k of the layer takes the name of node output
+ * node_outputs[k] (an index into node->output). Use it for every node
+ * output after the first; then produce output 0 last with onnx_emit_outputs
+ * too (onnx_emit insists that unproduced outputs are unnamed). */
+InferStatus *onnx_emit_outputs(OnnxImporter *imp, const OnnxNode *node, const char *suffix,
+                               InferOp op, const InferOpParams *params, int n_inputs,
+                               const InferTensorId *inputs, int n_outputs,
+                               const int *node_outputs);
+
 /* ---- attributes --------------------------------------------------------- */
 const Onnx__AttributeProto *onnx_attr(const OnnxNode *node, const char *name);
 int64_t onnx_attr_int(const OnnxNode *node, const char *name, int64_t def);

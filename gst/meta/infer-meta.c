@@ -182,8 +182,19 @@ static GstStructure *object_detection_param(const InferObject *o) {
   return s;
 }
 
+/* The ROI param structure name of class c: its name when that is a valid
+ * GstStructure name (a letter, then letters, digits or "/-_.:+"), else
+ * "classification". */
+static const gchar *class_param_name(const InferClassLabel *c) {
+  const gchar *n = c->name;
+  if (!n || !g_ascii_isalpha(n[0])) return "classification";
+  for (const gchar *p = n + 1; *p; p++)
+    if (!g_ascii_isalnum(*p) && !strchr("/-_.:+", *p)) return "classification";
+  return n;
+}
+
 static GstStructure *class_param(const InferClassLabel *c) {
-  GstStructure *s = gst_structure_new(c->name ? c->name : "classification", "label_id", G_TYPE_INT,
+  GstStructure *s = gst_structure_new(class_param_name(c), "label_id", G_TYPE_INT,
                                       c->label_id, "confidence", G_TYPE_DOUBLE,
                                       (gdouble)c->confidence, NULL);
   if (c->label) gst_structure_set(s, "label", G_TYPE_STRING, c->label, NULL);
@@ -276,7 +287,7 @@ void infer_object_add_class(InferDetectionMeta *meta, GstBuffer *buffer, InferOb
 
 /* Whether roi has a param for class c (same structure name and label_id). */
 static gboolean roi_has_class(GstVideoRegionOfInterestMeta *roi, const InferClassLabel *c) {
-  const gchar *name = c->name ? c->name : "classification";
+  const gchar *name = class_param_name(c);
   for (GList *l = roi->params; l; l = l->next) {
     GstStructure *s = l->data;
     gint id;

@@ -75,7 +75,8 @@ InferObject *infer_detection_meta_add_object(InferDetectionMeta *meta, GstBuffer
                                              gint frame_height);
 /* Adds a classification to an object (and, when buffer is not NULL and
  * the object has an ROI meta, to the ROI meta as a structure named `name`
- * (NULL: "classification") with fields label_id, confidence, label). */
+ * with fields label_id, confidence, label; NULL or a name that is not a
+ * valid GstStructure name gives "classification" there). */
 void infer_object_add_class(InferDetectionMeta *meta, GstBuffer *buffer, InferObject *object,
                             const gchar *name, gint label_id, gfloat confidence,
                             const gchar *label);

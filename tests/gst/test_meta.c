@@ -270,6 +270,17 @@ static void test_add_get_iterate(void) {
   CHECK(dm->objects->len == 3);
   CHECK(count_metas(buf, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE) == 2);
 
+  /* A class name that cannot name a GstStructure is kept on the object
+   * and becomes "classification" on the ROI meta. */
+  InferObject *o1 = &g_array_index(dm->objects, InferObject, 0);
+  infer_object_add_class(dm, buf, o1, "2nd model", 8, 0.3f, "tabby");
+  CHECK(o1->classes->len == 2 &&
+        g_strcmp0(g_array_index(o1->classes, InferClassLabel, 1).name, "2nd model") == 0);
+  roi = find_roi(buf, 1, NULL);
+  GstStructure *cls = roi ? gst_video_region_of_interest_meta_get_param(roi, "classification") : NULL;
+  gint cid;
+  CHECK(cls && gst_structure_get_int(cls, "label_id", &cid) && cid == 8);
+
   /* Several tensor metas iterate in order. */
   const gint64 dims[1] = {3};
   const gint32 ints[3] = {1, 2, 3};

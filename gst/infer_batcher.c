@@ -1,0 +1,411 @@
+/* Model instances, batches and the worker thread (see infer_batcher.h).
+ *
+ * Batch life cycle, all under the instance lock: free -> filling (slots are
+ * reserved by streaming threads, each fills its slot outside the lock and
+ * commits it) -> ready (closed: full, timed out or drained) -> running (the
+ * worker, outside the lock, once every reserved slot is committed) -> free.
+ * The worker runs ready batches in order, so a client's frames complete in
+ * the order their slots were reserved. */
+#include "infer_batcher.h"
+
+#include <string.h>
+
+#define GST_CAT_DEFAULT gst_infer_debug
+#define N_BATCH_BUFFERS 3
+
+typedef struct InferBatch {
+  const InferEngine *engine; /* that allocated input */
+  guint8 *input;     /* capacity items, in the engine's memory */
+  guint8 *staging;   /* host copy for device engines (NULL on the CPU backend) */
+  gsize item_bytes;
+  InferSlot *slots;
+  gint capacity, reserved, filled;
+  gint64 deadline;   /* monotonic µs: run by then (batch-timeout) */
+} InferBatch;
+
+struct InferInstance {
+  gchar *id;
+  gint refcount;                  /* under registry_lock */
+  guint64 timeout_us;
+  GMutex lock;
+  GCond work_cond;                /* wakes the worker */
+  GCond idle_cond;                /* a batch became free, a swap happened, callbacks ran */
+  InferModel *model, *pending_model;
+  InferModel *retired;            /* the model before the last swap (a caller of
+                                     infer_instance_model may still look at it) */
+  InferContext *ctx;
+  InferStream *stream;
+  gint bound_batch;               /* batch size bound on ctx (dynamic models) */
+  InferBatch batches[N_BATCH_BUFFERS];
+  GQueue free_q, ready_q;
+  InferBatch *filling;
+  gboolean stop;
+  GThread *worker;
+  guint64 batches_run;
+};
+
+static GMutex registry_lock;
+static GHashTable *registry; /* id -> InferInstance */
+
+/* ---- model resources --------------------------------------------------------- */
+
+static void free_batches(InferInstance *inst) {
+  for (int i = 0; i < N_BATCH_BUFFERS; i++) {
+    if (inst->batches[i].input) infer_engine_mfree(inst->batches[i].engine, inst->batches[i].input);
+    g_free(inst->batches[i].staging);
+    g_free(inst->batches[i].slots);
+    memset(&inst->batches[i], 0, sizeof inst->batches[i]);
+  }
+  g_queue_clear(&inst->free_q);
+  g_queue_clear(&inst->ready_q);
+  inst->filling = NULL;
+}
+
+/* Context, stream and batch buffers for `m`. Batch buffers are in the
+ * engine's memory; device engines get a host staging copy that items are
+ * preprocessed into and copied from (until device preprocessing exists). */
+static InferStatus *prepare_model(InferInstance *inst, InferModel *m) {
+  InferContext *ctx = NULL;
+  InferStream *stream = NULL;
+  InferStatus *st = infer_context_create(m->engine, &ctx);
+  if (!st) st = infer_stream_create(m->engine, &stream);
+  gsize item = (gsize)m->channels * (gsize)m->width * (gsize)m->height *
+               infer_dtype_size(m->input_dtype);
+  gboolean device = infer_engine_backend(m->engine) != INFER_BACKEND_CPU;
+  void *inputs[N_BATCH_BUFFERS] = {0};
+  for (int i = 0; i < N_BATCH_BUFFERS && !st; i++)
+    st = infer_engine_malloc(m->engine, item * (gsize)m->batch, &inputs[i]);
+  if (st) {
+    for (int i = 0; i < N_BATCH_BUFFERS; i++)
+      if (inputs[i]) infer_engine_mfree(m->engine, inputs[i]);
+    infer_context_release(ctx);
+    infer_stream_release(stream);
+    return st;
+  }
+  infer_context_release(inst->ctx);
+  infer_stream_release(inst->stream);
+  inst->ctx = ctx;
+  inst->stream = stream;
+  inst->bound_batch = -1;
+  free_batches(inst);
+  for (int i = 0; i < N_BATCH_BUFFERS; i++) {
+    InferBatch *b = &inst->batches[i];
+    b->engine = m->engine;
+    b->capacity = m->batch;
+    b->item_bytes = item;
+    b->input = inputs[i];
+    if (!device) memset(b->input, 0, item * (gsize)m->batch);
+    b->staging = device ? g_malloc0(item * (gsize)m->batch) : NULL;
+    b->slots = g_new0(InferSlot, m->batch);
+    g_queue_push_tail(&inst->free_q, b);
+  }
+  return NULL;
+}
+
+/* ---- the worker ----------------------------------------------------------------- */
+
+static void close_filling(InferInstance *inst) {
+  if (!inst->filling) return;
+  g_queue_push_tail(&inst->ready_q, inst->filling);
+  inst->filling = NULL;
+  g_cond_signal(&inst->work_cond);
+}
+
+static void run_batch(InferInstance *inst, InferBatch *b) {
+  const InferModel *m = inst->model;
+  gint n = b->reserved;
+  gint N = m->dynamic_batch ? n : m->batch;
+  InferStatus *st = NULL;
+  if (m->dynamic_batch && inst->bound_batch != N) {
+    InferShape shape = infer_model_input_shape(m, N);
+    st = infer_context_set_input_shape(inst->ctx, m->input_name, &shape);
+    inst->bound_batch = st ? -1 : N;
+  }
+  if (!st) st = infer_context_set_tensor_address(inst->ctx, m->input_name, b->input);
+  if (!st) st = infer_context_enqueue(inst->ctx, inst->stream);
+  if (!st) st = infer_stream_synchronize(inst->stream);
+  InferNamedTensor *outs = g_new0(InferNamedTensor, MAX(m->n_outputs, 1));
+  gboolean device = infer_engine_backend(m->engine) != INFER_BACKEND_CPU;
+  GPtrArray *host = g_ptr_array_new_with_free_func(g_free);
+  for (gint i = 0; i < m->n_outputs && !st; i++) {
+    outs[i].name = m->output_names[i];
+    st = infer_context_get_output(inst->ctx, m->output_names[i], &outs[i].view);
+    int64_t numel = st ? 0 : infer_shape_numel(&outs[i].view.shape);
+    if (!st && device && numel > 0 && outs[i].view.data) {
+      gsize bytes = (gsize)numel * infer_dtype_size(outs[i].view.dtype);
+      void *copy = g_malloc(bytes);
+      g_ptr_array_add(host, copy);
+      st = infer_engine_copy_to_host(m->engine, copy, outs[i].view.data, bytes);
+      outs[i].view.data = copy;
+    }
+  }
+  gchar *err = st ? g_strdup_printf("inference failed: %s", infer_status_message(st)) : NULL;
+  infer_status_free(st);
+  InferClient *first = n > 0 ? b->slots[0].client : NULL;
+  gboolean mixed = FALSE;
+  for (gint i = 0; i < n; i++) {
+    InferSlot *s = &b->slots[i];
+    mixed |= s->client != first;
+    const gchar *e = err ? err : s->failed ? "preprocessing failed" : NULL;
+    s->client->done(s->client, s, m, e ? NULL : outs, e ? 0 : m->n_outputs, i, e);
+  }
+  inst->batches_run++;
+  GST_LOG("instance %s: batch %" G_GUINT64_FORMAT " ran %d of %d items%s",
+          inst->id ? inst->id : "(private)", inst->batches_run, n, b->capacity,
+          mixed ? " from several elements" : "");
+  g_ptr_array_unref(host);
+  g_free(outs);
+  g_free(err);
+}
+
+static void swap_model(InferInstance *inst) {
+  InferModel *next = inst->pending_model;
+  inst->pending_model = NULL;
+  InferStatus *st = prepare_model(inst, next);
+  if (st) {
+    GST_ERROR("cannot switch to the model '%s': %s (keeping '%s')", next->path,
+              infer_status_message(st), inst->model->path);
+    infer_status_free(st);
+    infer_model_free(next);
+    return;
+  }
+  GST_INFO("instance %s: switched from model '%s' to '%s'", inst->id ? inst->id : "(private)",
+           inst->model->path, next->path);
+  infer_model_free(inst->retired);
+  inst->retired = inst->model;
+  inst->model = next;
+}
+
+static gpointer worker_main(gpointer data) {
+  InferInstance *inst = data;
+  g_mutex_lock(&inst->lock);
+  for (;;) {
+    InferBatch *b = g_queue_peek_head(&inst->ready_q);
+    if (b && b->filled == b->reserved) {
+      g_queue_pop_head(&inst->ready_q);
+      g_mutex_unlock(&inst->lock);
+      run_batch(inst, b);
+      g_mutex_lock(&inst->lock);
+      for (gint i = 0; i < b->reserved; i++) b->slots[i].client->outstanding--;
+      b->reserved = b->filled = 0;
+      g_queue_push_tail(&inst->free_q, b);
+      g_cond_broadcast(&inst->idle_cond);
+      continue;
+    }
+    if (b) { /* wait for its slots to be committed */
+      g_cond_wait(&inst->work_cond, &inst->lock);
+      continue;
+    }
+    if (inst->filling) {
+      if (inst->stop || inst->pending_model) {
+        close_filling(inst);
+      } else if (inst->timeout_us > 0) {
+        if (g_get_monotonic_time() >= inst->filling->deadline)
+          close_filling(inst);
+        else
+          g_cond_wait_until(&inst->work_cond, &inst->lock, inst->filling->deadline);
+      } else {
+        g_cond_wait(&inst->work_cond, &inst->lock);
+      }
+      continue;
+    }
+    if (inst->pending_model) {
+      swap_model(inst);
+      g_cond_broadcast(&inst->idle_cond);
+      continue;
+    }
+    if (inst->stop) break;
+    g_cond_wait(&inst->work_cond, &inst->lock);
+  }
+  g_mutex_unlock(&inst->lock);
+  return NULL;
+}
+
+/* ---- slots -------------------------------------------------------------------- */
+
+InferSlot *infer_instance_reserve(InferInstance *inst, InferClient *client) {
+  g_mutex_lock(&inst->lock);
+  for (;;) {
+    if (inst->pending_model) {
+      g_cond_wait(&inst->idle_cond, &inst->lock);
+      continue;
+    }
+    if (inst->filling) break;
+    InferBatch *b = g_queue_pop_head(&inst->free_q);
+    if (b) {
+      b->reserved = b->filled = 0;
+      b->deadline = g_get_monotonic_time() + (gint64)inst->timeout_us;
+      inst->filling = b;
+      g_cond_signal(&inst->work_cond); /* starts its timeout */
+      break;
+    }
+    g_cond_wait(&inst->idle_cond, &inst->lock);
+  }
+  InferBatch *b = inst->filling;
+  InferSlot *s = &b->slots[b->reserved];
+  memset(s, 0, sizeof *s);
+  s->dst = (b->staging ? b->staging : b->input) + (gsize)b->reserved * b->item_bytes;
+  s->model = inst->model;
+  s->client = client;
+  s->object_index = -1;
+  s->priv = b;
+  b->reserved++;
+  client->outstanding++;
+  if (b->reserved == b->capacity) close_filling(inst);
+  g_mutex_unlock(&inst->lock);
+  return s;
+}
+
+InferStatus *infer_instance_preprocess(InferInstance *inst, InferSlot *slot,
+                                       const InferImage *image, const InferRect *roi,
+                                       const InferPreprocessParams *params) {
+  (void)inst;
+  const InferModel *m = slot->model;
+  InferBatch *b = slot->priv;
+  InferPreprocessParams p = *params;
+  p.out_width = m->width;
+  p.out_height = m->height;
+  p.layout = m->layout;
+  p.dtype = m->input_dtype;
+  if (m->channels == 1) p.order = INFER_ORDER_GRAY;
+  /* The CPU implementation into host memory; device engines copy the item
+   * over (a device preprocessing kernel replaces both for device frames). */
+  INFER_TRY(infer_preprocess_cpu(image, roi, &p, slot->dst, &slot->letterbox));
+  if (!b->staging) return NULL;
+  gsize offset = (gsize)((guint8 *)slot->dst - b->staging);
+  return infer_engine_copy_to_device(m->engine, b->input + offset, slot->dst, b->item_bytes);
+}
+
+void infer_instance_commit(InferInstance *inst, InferSlot *slot) {
+  g_mutex_lock(&inst->lock);
+  ((InferBatch *)slot->priv)->filled++;
+  g_cond_signal(&inst->work_cond);
+  g_mutex_unlock(&inst->lock);
+}
+
+void infer_instance_drain(InferInstance *inst) {
+  g_mutex_lock(&inst->lock);
+  close_filling(inst);
+  g_mutex_unlock(&inst->lock);
+}
+
+gboolean infer_instance_drain_frame(InferInstance *inst, InferClient *client, gpointer frame) {
+  g_mutex_lock(&inst->lock);
+  InferBatch *b = inst->filling;
+  gboolean found = FALSE;
+  /* slot->frame is written by the client's own thread (the caller) */
+  for (gint i = 0; b && i < b->reserved && !found; i++)
+    found = b->slots[i].client == client && b->slots[i].frame == frame;
+  if (found) close_filling(inst);
+  g_mutex_unlock(&inst->lock);
+  return found;
+}
+
+void infer_instance_set_model(InferInstance *inst, InferModel *model) {
+  g_mutex_lock(&inst->lock);
+  infer_model_free(inst->pending_model);
+  inst->pending_model = model;
+  close_filling(inst);
+  g_cond_signal(&inst->work_cond);
+  g_mutex_unlock(&inst->lock);
+}
+
+const InferModel *infer_instance_model(InferInstance *inst) {
+  g_mutex_lock(&inst->lock);
+  const InferModel *m = inst->model;
+  g_mutex_unlock(&inst->lock);
+  return m;
+}
+
+gint infer_instance_batch_size(InferInstance *inst) { return infer_instance_model(inst)->batch; }
+
+/* ---- registry ----------------------------------------------------------------- */
+
+static void instance_free(InferInstance *inst) {
+  if (inst->worker) {
+    g_mutex_lock(&inst->lock);
+    inst->stop = TRUE;
+    g_cond_signal(&inst->work_cond);
+    g_mutex_unlock(&inst->lock);
+    g_thread_join(inst->worker);
+  }
+  free_batches(inst);
+  infer_context_release(inst->ctx);
+  infer_stream_release(inst->stream);
+  infer_model_free(inst->model);
+  infer_model_free(inst->pending_model);
+  infer_model_free(inst->retired);
+  g_mutex_clear(&inst->lock);
+  g_cond_clear(&inst->work_cond);
+  g_cond_clear(&inst->idle_cond);
+  g_free(inst->id);
+  g_free(inst);
+}
+
+gboolean infer_instance_acquire(const gchar *id, const InferInstanceOptions *o,
+                                InferModelProgressFn progress, gpointer user,
+                                InferClient *client, InferInstance **out,
+                                const InferModel **loaded_model, GError **error, gchar **debug) {
+  *out = NULL;
+  *loaded_model = NULL;
+  client->outstanding = 0;
+  if (id && !*id) id = NULL;
+  g_mutex_lock(&registry_lock);
+  if (!registry) registry = g_hash_table_new(g_str_hash, g_str_equal);
+  InferInstance *inst = id ? g_hash_table_lookup(registry, id) : NULL;
+  if (inst) {
+    inst->refcount++;
+    g_mutex_unlock(&registry_lock);
+    const InferModel *m = infer_instance_model(inst);
+    if (g_strcmp0(o->model.model_path, m->path) != 0 || o->model.batch_size != m->batch)
+      GST_WARNING("model-instance-id '%s' already runs '%s' with batches of %d; the settings "
+                  "model='%s' batch-size=%d of a later element are not used",
+                  id, m->path, m->batch, o->model.model_path, o->model.batch_size);
+    *out = inst;
+    return TRUE;
+  }
+  InferModel *m = NULL;
+  if (!infer_model_load(&o->model, progress, user, &m, error, debug)) {
+    g_mutex_unlock(&registry_lock);
+    return FALSE;
+  }
+  inst = g_new0(InferInstance, 1);
+  inst->id = g_strdup(id);
+  inst->refcount = 1;
+  inst->timeout_us = o->batch_timeout_us;
+  g_mutex_init(&inst->lock);
+  g_cond_init(&inst->work_cond);
+  g_cond_init(&inst->idle_cond);
+  InferStatus *st = prepare_model(inst, m);
+  if (st) {
+    g_set_error(error, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_INIT,
+                "cannot create an execution context for the model '%s' (property model): %s",
+                m->path, infer_status_message(st));
+    if (debug) *debug = g_strdup(infer_status_message(st));
+    infer_status_free(st);
+    infer_model_free(m);
+    instance_free(inst);
+    g_mutex_unlock(&registry_lock);
+    return FALSE;
+  }
+  inst->model = m;
+  inst->worker = g_thread_new("infer-worker", worker_main, inst);
+  if (id) g_hash_table_insert(registry, inst->id, inst);
+  g_mutex_unlock(&registry_lock);
+  *loaded_model = m;
+  *out = inst;
+  return TRUE;
+}
+
+void infer_instance_release(InferInstance *inst, InferClient *client) {
+  if (!inst) return;
+  g_mutex_lock(&inst->lock);
+  if (client->outstanding > 0) close_filling(inst);
+  while (client->outstanding > 0) g_cond_wait(&inst->idle_cond, &inst->lock);
+  g_mutex_unlock(&inst->lock);
+  g_mutex_lock(&registry_lock);
+  gboolean last = --inst->refcount == 0;
+  if (last && inst->id) g_hash_table_remove(registry, inst->id);
+  g_mutex_unlock(&registry_lock);
+  if (last) instance_free(inst);
+}
