@@ -1,0 +1,477 @@
+/* Conv and ConvTranspose on cuDNN 9's legacy convolution API, f32.
+ *
+ * Conv: cudnnConvolutionForward (cross-correlation, groups, dilations) with
+ * FMA math only (no TF32), so results stay FP32-exact up to summation order.
+ * 1-D convolutions run as 2-D with height 1, 3-D through the Nd
+ * descriptors. cuDNN wants symmetric pads: when begin != end, the input is
+ * first zero-padded by the difference into the workspace and cuDNN gets the
+ * smaller pad. Bias, the fused residual and the activation are applied by
+ * one epilogue kernel (cuda_epilogue.cu); a residual that aliases the output
+ * is accumulated by cuDNN itself (beta = 1).
+ *
+ * ConvTranspose: cudnnConvolutionBackwardData, whose filter layout
+ * [C_in, C_out/group, k...] is the ONNX one. When the pads are symmetric
+ * and the output fits cuDNN's shape rule, cuDNN writes the output directly;
+ * otherwise (asymmetric or negative pads from output_shape, large
+ * output_padding) it writes the whole uncropped result
+ * s * (in - 1) + (k - 1) * d + 1 per dim into the workspace and a crop
+ * kernel copies the window out (zeros where no input reaches), applying
+ * bias and activation on the way.
+ *
+ * Algorithms come from the v7 heuristics (no timing). Descriptors and the
+ * ranked algorithm list are cached per host thread, keyed by the layer's
+ * geometry; `workspace` reports the staging buffer plus the first
+ * algorithm's workspace, and `run` takes the first algorithm that fits the
+ * workspace it is given. One cuDNN handle per host thread. */
+#include <cuda_runtime_api.h>
+#include <cudnn.h>
+#include <limits.h>
+#include <string.h>
+
+#include "conv_geometry.h"
+#include "cuda_epilogue.h"
+#include "cuda_ops.h"
+
+#define CONV_MAX_ALGOS 8
+#define CONV_CACHE_SIZE 32
+#define CONV_ALIGN ((size_t)256)
+
+/* Everything that defines the cuDNN call; zero-filled, compared bytewise.
+ * Spatial dims are right-aligned into three slots (unused slots: size 1). */
+typedef struct ConvPlan {
+  int32_t deconv;
+  int32_t nd;                  /* cuDNN spatial dims: 2 (for 1-D and 2-D) or 3 */
+  int64_t batch, in_ch, out_ch, group;
+  int64_t k[3], s[3], d[3];
+  int64_t x_dims[3];           /* conv: (padded) input; deconv: the input (dy) */
+  int64_t y_dims[3];           /* conv: output; deconv: output or uncropped buffer (dx) */
+  int64_t in_dims[3], out_dims[3]; /* the layer's real input and output */
+  int64_t pad[3];              /* symmetric pad given to cuDNN */
+  int64_t offset[3];           /* staging window offset (pad: negative, crop: positive) */
+  int32_t staged;              /* input padded / output cropped through the workspace */
+  int32_t reserved;
+  size_t stage_bytes;
+} ConvPlan;
+
+typedef struct ConvEntry {
+  bool used;
+  ConvPlan plan;
+  cudnnTensorDescriptor_t x, y;
+  cudnnFilterDescriptor_t w;
+  cudnnConvolutionDescriptor_t conv;
+  int n_algos;
+  int algo[CONV_MAX_ALGOS];
+  size_t bytes[CONV_MAX_ALGOS];
+} ConvEntry;
+
+static _Thread_local cudnnHandle_t tl_handle;
+static _Thread_local ConvEntry tl_cache[CONV_CACHE_SIZE];
+static _Thread_local unsigned tl_cache_next;
+
+/* ---- status helpers -------------------------------------------------------- */
+
+static InferStatus *conv_unsupported(const InferOpCall *c, const char *what) {
+  return infer_status_new(INFER_ERR_UNSUPPORTED,
+                          "layer '%s' (%s): %s is not supported on the CUDA backend", c->node,
+                          infer_op_name(c->op), what);
+}
+
+static InferStatus *cudnn_error(const InferOpCall *c, const char *what, cudnnStatus_t st) {
+  return infer_cuda_error(c, what, cudnnGetErrorString(st));
+}
+
+#define CUDNN_TRY(call, what, expr)                          \
+  do {                                                       \
+    cudnnStatus_t conv_st_ = (expr);                         \
+    if (conv_st_ != CUDNN_STATUS_SUCCESS) return cudnn_error((call), (what), conv_st_); \
+  } while (0)
+
+static InferStatus *cuda_try(const InferOpCall *c, const char *what, cudaError_t e) {
+  return e == cudaSuccess ? NULL : infer_cuda_error(c, what, cudaGetErrorString(e));
+}
+
+static size_t align_up(size_t v) { return (v + CONV_ALIGN - 1) / CONV_ALIGN * CONV_ALIGN; }
+
+/* ---- supports ------------------------------------------------------------- */
+
+static int residual_input(const InferOpCall *c) {
+  return c->params->conv.has_residual ? c->n_in - 1 : -1;
+}
+
+static bool has_bias(const InferOpCall *c) {
+  return infer_call_has_input(c, 2) && residual_input(c) != 2;
+}
+
+static InferStatus *require_f32(const InferOpCall *c, int i, const char *name) {
+  InferDType t = infer_call_input(c, i)->dtype;
+  if (t == INFER_DTYPE_F32) return NULL;
+  return infer_status_new(INFER_ERR_UNSUPPORTED,
+                          "layer '%s' (%s): %s of type %s is not supported on the CUDA backend "
+                          "(f32 only)",
+                          c->node, infer_op_name(c->op), name, infer_dtype_name(t));
+}
+
+static bool too_big(const InferShape *s) {
+  int64_t n = infer_shape_numel(s);
+  return n > INT_MAX;
+}
+
+static InferStatus *supports_common(const InferOpCall *c, bool deconv) {
+  const InferConvParams *p = &c->params->conv;
+  INFER_TRY(require_f32(c, 0, "input"));
+  INFER_TRY(require_f32(c, 1, "weights"));
+  if (has_bias(c)) INFER_TRY(require_f32(c, 2, "bias"));
+  if (p->has_residual) {
+    if (deconv) return conv_unsupported(c, "a fused residual input");
+    INFER_TRY(require_f32(c, residual_input(c), "the residual input"));
+  }
+  if (p->spatial < 1 || p->spatial > INFER_MAX_SPATIAL)
+    return conv_unsupported(c, "this number of spatial dims");
+  if ((int)p->activation.kind < 0 || p->activation.kind >= INFER_UNARY_KIND_COUNT)
+    return conv_unsupported(c, "this fused activation");
+  if (p->group < 0 || p->group > INT_MAX) return conv_unsupported(c, "this group count");
+  const InferShape *xs = &c->in[0].shape, *ws = &c->in[1].shape;
+  if (xs->rank != p->spatial + 2 || ws->rank != p->spatial + 2)
+    return conv_unsupported(c, "an input or weight rank other than spatial dims + 2");
+  if (too_big(xs) || too_big(ws) || (c->n_out > 0 && too_big(&c->out[0].shape)))
+    return conv_unsupported(c, "a tensor of more than 2^31 - 1 elements (cuDNN limit)");
+  for (int i = 0; i < p->spatial; i++) {
+    int64_t dl = infer_geo_default1(p->dilations[i]), st = infer_geo_default1(p->strides[i]);
+    if (dl > INT_MAX || st > INT_MAX || p->pads[i] > INT_MAX ||
+        p->pads[p->spatial + i] > INT_MAX)
+      return conv_unsupported(c, "a stride, dilation or pad this large");
+  }
+  return NULL;
+}
+
+InferStatus *infer_cuda_supports_conv(const InferOpCall *call) {
+  return supports_common(call, false);
+}
+
+InferStatus *infer_cuda_supports_deconv(const InferOpCall *call) {
+  return supports_common(call, true);
+}
+
+/* ---- geometry ------------------------------------------------------------- */
+
+static InferStatus *shape_mismatch(const InferOpCall *c) {
+  return infer_status_new(INFER_ERR_INTERNAL, "layer '%s' (%s): output shape mismatch", c->node,
+                          infer_op_name(c->op));
+}
+
+static InferStatus *conv_plan(const InferOpCall *c, ConvPlan *pl) {
+  const InferConvParams *p = &c->params->conv;
+  const InferShape *xs = &c->in[0].shape, *ws = &c->in[1].shape, *ys = &c->out[0].shape;
+  bool deconv = c->op == INFER_OP_DECONV;
+  memset(pl, 0, sizeof *pl);
+  pl->deconv = deconv;
+  pl->nd = p->spatial == 3 ? 3 : 2;
+  pl->group = infer_geo_default1(p->group);
+  pl->batch = xs->d[0];
+  pl->in_ch = xs->d[1];
+  pl->out_ch = deconv ? ws->d[1] * pl->group : ws->d[0];
+  if (pl->group <= 0 || pl->in_ch % pl->group != 0 || pl->out_ch % pl->group != 0 ||
+      (deconv ? ws->d[0] != pl->in_ch : ws->d[1] * pl->group != pl->in_ch) ||
+      ys->d[1] != pl->out_ch)
+    return infer_status_new(INFER_ERR_INVALID_ARGUMENT,
+                            "layer '%s' (%s): channel counts do not match the weights and group",
+                            c->node, infer_op_name(c->op));
+  for (int j = 0; j < 3; j++) {
+    pl->k[j] = pl->s[j] = pl->d[j] = 1;
+    pl->x_dims[j] = pl->y_dims[j] = pl->in_dims[j] = pl->out_dims[j] = 1;
+  }
+  for (int i = 0; i < p->spatial; i++) {
+    int j = 3 - p->spatial + i;
+    InferGeoDim g = {xs->d[2 + i], ws->d[2 + i], p->strides[i], p->dilations[i], p->pads[i],
+                     p->pads[p->spatial + i]};
+    int64_t pb, pe, out;
+    InferGeoResult r =
+        deconv ? infer_geo_deconv(&g, p->auto_pad, p->output_padding[i], p->has_output_shape,
+                                  p->output_shape[i], &pb, &pe, &out)
+               : infer_geo_window(&g, p->auto_pad, false, &pb, &pe, &out);
+    if (r != INFER_GEO_OK || out != ys->d[2 + i]) return shape_mismatch(c);
+    pl->k[j] = g.kernel;
+    pl->s[j] = infer_geo_default1(g.stride);
+    pl->d[j] = infer_geo_default1(g.dilation);
+    pl->in_dims[j] = g.in;
+    pl->out_dims[j] = out;
+    if (!deconv) {
+      int64_t m = pb < pe ? pb : pe;
+      pl->pad[j] = m;
+      pl->x_dims[j] = g.in + (pb - m) + (pe - m);
+      pl->offset[j] = -(pb - m);
+      pl->y_dims[j] = out;
+      if (pb != pe) pl->staged = 1;
+    } else {
+      int64_t span = (g.kernel - 1) * pl->d[j] + 1;
+      int64_t rest = out + 2 * pb - span - pl->s[j] * (g.in - 1);
+      pl->x_dims[j] = g.in;
+      pl->pad[j] = pb;
+      pl->offset[j] = pb;
+      pl->y_dims[j] = out;
+      if (pb != pe || pb < 0 || rest < 0 || rest >= pl->s[j]) pl->staged = 1;
+    }
+  }
+  if (deconv && pl->staged) {
+    /* Uncropped: every position some input reaches, no padding. */
+    for (int j = 0; j < 3; j++) {
+      pl->y_dims[j] = pl->s[j] * (pl->x_dims[j] - 1) + (pl->k[j] - 1) * pl->d[j] + 1;
+      pl->pad[j] = 0;
+    }
+  }
+  int64_t big = 0;
+  for (int j = 0; j < 3; j++)
+    if (pl->x_dims[j] > INT_MAX || pl->y_dims[j] > INT_MAX || pl->pad[j] > INT_MAX) big = 1;
+  if (pl->staged) {
+    const int64_t *sd = deconv ? pl->y_dims : pl->x_dims;
+    int64_t n = (deconv ? pl->out_ch : pl->in_ch) * pl->batch * sd[0] * sd[1] * sd[2];
+    if (n > INT_MAX) big = 1;
+    pl->stage_bytes = align_up((size_t)n * sizeof(float));
+  }
+  if (big)
+    return conv_unsupported(c, "a padded or uncropped intermediate of more than 2^31 - 1 "
+                               "elements (cuDNN limit)");
+  return NULL;
+}
+
+/* ---- descriptors and algorithms --------------------------------------------- */
+
+static InferStatus *get_handle(const InferOpCall *c, cudnnHandle_t *out) {
+  if (!tl_handle) CUDNN_TRY(c, "cudnnCreate", cudnnCreate(&tl_handle));
+  *out = tl_handle;
+  return NULL;
+}
+
+/* [n, ch, spatial...] as cuDNN ints (nd + 2 of them). */
+static void nd_dims(const ConvPlan *pl, int64_t n, int64_t ch, const int64_t sp[3], int *dims) {
+  dims[0] = (int)n;
+  dims[1] = (int)ch;
+  for (int i = 0; i < pl->nd; i++) dims[2 + i] = (int)sp[3 - pl->nd + i];
+}
+
+static cudnnStatus_t set_tensor(cudnnTensorDescriptor_t t, const ConvPlan *pl, int64_t ch,
+                                const int64_t sp[3]) {
+  int dims[5], strides[5], nb = pl->nd + 2;
+  nd_dims(pl, pl->batch, ch, sp, dims);
+  int st = 1;
+  for (int i = nb - 1; i >= 0; i--) {
+    strides[i] = st;
+    st *= dims[i] > 0 ? dims[i] : 1;
+  }
+  return cudnnSetTensorNdDescriptor(t, CUDNN_DATA_FLOAT, nb, dims, strides);
+}
+
+static void entry_release(ConvEntry *e) {
+  if (e->x) cudnnDestroyTensorDescriptor(e->x);
+  if (e->y) cudnnDestroyTensorDescriptor(e->y);
+  if (e->w) cudnnDestroyFilterDescriptor(e->w);
+  if (e->conv) cudnnDestroyConvolutionDescriptor(e->conv);
+  memset(e, 0, sizeof *e);
+}
+
+static InferStatus *entry_descriptors(const InferOpCall *c, ConvEntry *e) {
+  const ConvPlan *pl = &e->plan;
+  CUDNN_TRY(c, "cudnnCreateTensorDescriptor", cudnnCreateTensorDescriptor(&e->x));
+  CUDNN_TRY(c, "cudnnCreateTensorDescriptor", cudnnCreateTensorDescriptor(&e->y));
+  CUDNN_TRY(c, "cudnnCreateFilterDescriptor", cudnnCreateFilterDescriptor(&e->w));
+  CUDNN_TRY(c, "cudnnCreateConvolutionDescriptor", cudnnCreateConvolutionDescriptor(&e->conv));
+  CUDNN_TRY(c, "cudnnSetTensorNdDescriptor", set_tensor(e->x, pl, pl->in_ch, pl->x_dims));
+  CUDNN_TRY(c, "cudnnSetTensorNdDescriptor", set_tensor(e->y, pl, pl->out_ch, pl->y_dims));
+  int wd[5];
+  if (pl->deconv)
+    nd_dims(pl, pl->in_ch, pl->out_ch / pl->group, pl->k, wd);
+  else
+    nd_dims(pl, pl->out_ch, pl->in_ch / pl->group, pl->k, wd);
+  CUDNN_TRY(c, "cudnnSetFilterNdDescriptor",
+            cudnnSetFilterNdDescriptor(e->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, pl->nd + 2, wd));
+  int pad[3], st[3], dl[3];
+  for (int i = 0; i < pl->nd; i++) {
+    int j = 3 - pl->nd + i;
+    pad[i] = (int)pl->pad[j];
+    st[i] = (int)pl->s[j];
+    dl[i] = (int)pl->d[j];
+  }
+  CUDNN_TRY(c, "cudnnSetConvolutionNdDescriptor",
+            cudnnSetConvolutionNdDescriptor(e->conv, pl->nd, pad, st, dl, CUDNN_CROSS_CORRELATION,
+                                            CUDNN_DATA_FLOAT));
+  CUDNN_TRY(c, "cudnnSetConvolutionGroupCount",
+            cudnnSetConvolutionGroupCount(e->conv, (int)pl->group));
+  /* FMA only: CUDNN_DEFAULT_MATH would allow TF32 tensor cores for f32. */
+  CUDNN_TRY(c, "cudnnSetConvolutionMathType",
+            cudnnSetConvolutionMathType(e->conv, CUDNN_FMA_MATH));
+  return NULL;
+}
+
+static bool math_ok(cudnnMathType_t m) {
+  return m == CUDNN_DEFAULT_MATH || m == CUDNN_FMA_MATH;
+}
+
+static InferStatus *entry_algorithms(const InferOpCall *c, cudnnHandle_t h, ConvEntry *e) {
+  int got = 0;
+  e->n_algos = 0;
+  if (!e->plan.deconv) {
+    cudnnConvolutionFwdAlgoPerf_t perf[CONV_MAX_ALGOS];
+    CUDNN_TRY(c, "cudnnGetConvolutionForwardAlgorithm_v7",
+              cudnnGetConvolutionForwardAlgorithm_v7(h, e->x, e->w, e->conv, e->y,
+                                                     CONV_MAX_ALGOS, &got, perf));
+    for (int i = 0; i < got && i < CONV_MAX_ALGOS; i++) {
+      size_t bytes = 0;
+      if (perf[i].status != CUDNN_STATUS_SUCCESS || !math_ok(perf[i].mathType)) continue;
+      if (cudnnGetConvolutionForwardWorkspaceSize(h, e->x, e->w, e->conv, e->y, perf[i].algo,
+                                                  &bytes) != CUDNN_STATUS_SUCCESS)
+        continue;
+      e->algo[e->n_algos] = (int)perf[i].algo;
+      e->bytes[e->n_algos++] = bytes;
+    }
+  } else {
+    cudnnConvolutionBwdDataAlgoPerf_t perf[CONV_MAX_ALGOS];
+    CUDNN_TRY(c, "cudnnGetConvolutionBackwardDataAlgorithm_v7",
+              cudnnGetConvolutionBackwardDataAlgorithm_v7(h, e->w, e->x, e->conv, e->y,
+                                                          CONV_MAX_ALGOS, &got, perf));
+    for (int i = 0; i < got && i < CONV_MAX_ALGOS; i++) {
+      size_t bytes = 0;
+      if (perf[i].status != CUDNN_STATUS_SUCCESS || !math_ok(perf[i].mathType)) continue;
+      if (cudnnGetConvolutionBackwardDataWorkspaceSize(h, e->w, e->x, e->conv, e->y,
+                                                       perf[i].algo, &bytes) !=
+          CUDNN_STATUS_SUCCESS)
+        continue;
+      e->algo[e->n_algos] = (int)perf[i].algo;
+      e->bytes[e->n_algos++] = bytes;
+    }
+  }
+  if (e->n_algos == 0)
+    return infer_status_new(INFER_ERR_UNSUPPORTED,
+                            "layer '%s' (%s): cuDNN offers no FP32 (non-TF32) algorithm for this "
+                            "convolution",
+                            c->node, infer_op_name(c->op));
+  return NULL;
+}
+
+/* The cached descriptors and algorithms for this geometry (built on a miss). */
+static InferStatus *entry_get(const InferOpCall *c, cudnnHandle_t h, const ConvPlan *pl,
+                              ConvEntry **out) {
+  for (int i = 0; i < CONV_CACHE_SIZE; i++) {
+    if (tl_cache[i].used && memcmp(&tl_cache[i].plan, pl, sizeof *pl) == 0) {
+      *out = &tl_cache[i];
+      return NULL;
+    }
+  }
+  ConvEntry *e = &tl_cache[tl_cache_next++ % CONV_CACHE_SIZE];
+  entry_release(e);
+  e->plan = *pl;
+  InferStatus *st = entry_descriptors(c, e);
+  if (!st) st = entry_algorithms(c, h, e);
+  if (st) {
+    entry_release(e);
+    return st;
+  }
+  e->used = true;
+  *out = e;
+  return NULL;
+}
+
+static bool is_empty(const InferOpCall *c) {
+  return infer_shape_numel(&c->in[0].shape) == 0 || infer_shape_numel(&c->in[1].shape) == 0;
+}
+
+static size_t conv_workspace(const InferOpCall *c) {
+  ConvPlan pl;
+  cudnnHandle_t h = NULL;
+  ConvEntry *e;
+  if (infer_shape_numel(&c->out[0].shape) <= 0 || is_empty(c)) return 0;
+  InferStatus *st = conv_plan(c, &pl);
+  if (!st) st = get_handle(c, &h);
+  if (!st) st = entry_get(c, h, &pl, &e);
+  if (st) {
+    /* run reports the error again, with the layer's name */
+    infer_status_free(st);
+    return 0;
+  }
+  return pl.stage_bytes + e->bytes[0];
+}
+
+size_t infer_cuda_workspace_conv(const InferOpCall *call) { return conv_workspace(call); }
+
+size_t infer_cuda_workspace_deconv(const InferOpCall *call) { return conv_workspace(call); }
+
+/* ---- run ------------------------------------------------------------------- */
+
+static InferStatus *conv_run(const InferOpCall *c, const InferCudaExec *ex) {
+  const InferConvParams *p = &c->params->conv;
+  bool deconv = c->op == INFER_OP_DECONV;
+  float *y = c->out[0].data;
+  int64_t ny = infer_shape_numel(&c->out[0].shape);
+  if (ny <= 0) return NULL;
+  const float *bias = has_bias(c) ? c->in[2].data : NULL;
+  const float *res = p->has_residual ? c->in[residual_input(c)].data : NULL;
+  ConvPlan pl;
+  INFER_TRY(conv_plan(c, &pl));
+  InferCudaEpilogue epi = {bias, res, p->activation, pl.out_ch,
+                           pl.out_dims[0] * pl.out_dims[1] * pl.out_dims[2]};
+  if (is_empty(c)) {
+    /* no input reaches the output: bias (and residual) only */
+    if (res != y) INFER_TRY(cuda_try(c, "cudaMemsetAsync",
+                                     cudaMemsetAsync(y, 0, (size_t)ny * sizeof(float),
+                                                     (cudaStream_t)ex->stream)));
+    if (res == y) epi.residual = NULL;
+    return cuda_try(c, "epilogue kernel", infer_cuda_epilogue(y, ny, &epi, ex->stream));
+  }
+  cudnnHandle_t h = NULL;
+  ConvEntry *e;
+  INFER_TRY(get_handle(c, &h));
+  INFER_TRY(entry_get(c, h, &pl, &e));
+  if (ex->workspace_bytes < pl.stage_bytes || (pl.stage_bytes && !ex->workspace))
+    return infer_status_new(INFER_ERR_INTERNAL,
+                            "layer '%s' (%s): workspace of %zu bytes, %zu needed", c->node,
+                            infer_op_name(c->op), ex->workspace_bytes, pl.stage_bytes);
+  size_t avail = ex->workspace_bytes - pl.stage_bytes;
+  int pick = -1;
+  for (int i = 0; i < e->n_algos && pick < 0; i++)
+    if (e->bytes[i] <= avail) pick = i;
+  if (pick < 0)
+    return infer_status_new(INFER_ERR_INTERNAL,
+                            "layer '%s' (%s): no cuDNN algorithm fits the workspace (%zu bytes "
+                            "free, %zu needed)",
+                            c->node, infer_op_name(c->op), avail, e->bytes[0]);
+  void *stage = ex->workspace;
+  void *cws = pl.stage_bytes ? (char *)ex->workspace + pl.stage_bytes : ex->workspace;
+  size_t cws_bytes = e->bytes[pick];
+  if (cws_bytes == 0) cws = NULL;
+  CUDNN_TRY(c, "cudnnSetStream", cudnnSetStream(h, (cudaStream_t)ex->stream));
+  const float one = 1.0f, zero = 0.0f;
+  const float *x = c->in[0].data, *w = c->in[1].data;
+  if (!deconv) {
+    if (pl.staged) {
+      INFER_TRY(cuda_try(c, "pad kernel",
+                         infer_cuda_window_copy(stage, pl.x_dims, x, pl.in_dims, pl.offset,
+                                                pl.batch * pl.in_ch, NULL, ex->stream)));
+      x = stage;
+    }
+    /* A residual living in y already: let cuDNN add the product to it. */
+    bool accumulate = res && res == y;
+    CUDNN_TRY(c, "cudnnConvolutionForward",
+              cudnnConvolutionForward(h, &one, e->x, x, e->w, w, e->conv,
+                                      (cudnnConvolutionFwdAlgo_t)e->algo[pick], cws, cws_bytes,
+                                      accumulate ? &one : &zero, e->y, y));
+    if (accumulate) epi.residual = NULL;
+    return cuda_try(c, "epilogue kernel", infer_cuda_epilogue(y, ny, &epi, ex->stream));
+  }
+  float *dx = pl.staged ? stage : y;
+  CUDNN_TRY(c, "cudnnConvolutionBackwardData",
+            cudnnConvolutionBackwardData(h, &one, e->w, w, e->x, x, e->conv,
+                                         (cudnnConvolutionBwdDataAlgo_t)e->algo[pick], cws,
+                                         cws_bytes, &zero, e->y, dx));
+  if (!pl.staged)
+    return cuda_try(c, "epilogue kernel", infer_cuda_epilogue(y, ny, &epi, ex->stream));
+  return cuda_try(c, "crop kernel",
+                  infer_cuda_window_copy(y, pl.out_dims, dx, pl.y_dims, pl.offset,
+                                         pl.batch * pl.out_ch, &epi, ex->stream));
+}
+
+InferStatus *infer_cuda_run_conv(const InferOpCall *call, const InferCudaExec *exec) {
+  return conv_run(call, exec);
+}
+
+InferStatus *infer_cuda_run_deconv(const InferOpCall *call, const InferCudaExec *exec) {
+  return conv_run(call, exec);
+}

@@ -1,0 +1,229 @@
+/* Max / average / Lp pooling over 1-3 spatial dims (pads, auto_pad,
+ * dilations, ceil_mode, count_include_pad) and the global forms, f32.
+ * Window geometry is resolved on the host with conv_geometry.h, exactly as
+ * the CPU reference (kernels/cpu/pool.c) does; one thread computes one
+ * output element, walking only the taps inside the input (padding never
+ * contributes a value; count_include_pad only changes the divisor). Sums
+ * accumulate in double and max pooling propagates NaN, like the reference.
+ * Global pooling uses one block per (batch, channel) plane. */
+#include <math.h>
+
+#include "conv_geometry.h"
+#include "cuda_epilogue.h"
+#include "cuda_ops.h"
+
+struct PoolArgs {
+  InferPoolKind kind;
+  bool count_include_pad;
+  double p;                      /* Lp exponent */
+  int64_t planes;
+  int64_t in[3], out[3], k[3], s[3], d[3], pb[3], pe[3];
+};
+
+static InferStatus *pool_unsupported(const InferOpCall *c, const char *what) {
+  return infer_status_new(INFER_ERR_UNSUPPORTED,
+                          "layer '%s' (%s): %s is not supported on the CUDA backend", c->node,
+                          infer_op_name(c->op), what);
+}
+
+/* ---- device geometry (twins of conv_geometry.h) ---------------------------- */
+
+static __device__ __forceinline__ int64_t dev_floordiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  return (a % b != 0 && a < 0) ? q - 1 : q;
+}
+
+/* The a in [0, a_count) with a * step + offset in [0, b_count): [lo, hi]. */
+static __device__ __forceinline__ void dev_range(int64_t step, int64_t offset, int64_t a_count,
+                                                 int64_t b_count, int64_t *lo, int64_t *hi) {
+  int64_t l = -dev_floordiv(offset, step);
+  int64_t h = dev_floordiv(b_count - 1 - offset, step);
+  *lo = l < 0 ? 0 : l;
+  *hi = h > a_count - 1 ? a_count - 1 : h;
+}
+
+static __device__ __forceinline__ double lp_term(double v, double p) {
+  v = fabs(v);
+  if (p == 1.0) return v;
+  if (p == 2.0) return v * v;
+  return pow(v, p);
+}
+
+static __device__ __forceinline__ double lp_root(double sum, double p) {
+  if (p == 1.0) return sum;
+  if (p == 2.0) return sqrt(sum);
+  return pow(sum, 1.0 / p);
+}
+
+/* ---- windowed pooling -------------------------------------------------------- */
+
+__global__ void pool_kernel(const float *__restrict__ x, float *__restrict__ y, PoolArgs a) {
+  int64_t out_size = a.out[0] * a.out[1] * a.out[2];
+  int64_t in_size = a.in[0] * a.in[1] * a.in[2];
+  INFER_CUDA_GRID_STRIDE(i, a.planes * out_size) {
+    int64_t o[3], t = i;
+    o[2] = t % a.out[2];
+    t /= a.out[2];
+    o[1] = t % a.out[1];
+    t /= a.out[1];
+    o[0] = t % a.out[0];
+    int64_t plane = t / a.out[0];
+    int64_t start[3], lo[3], hi[3], valid = 1, padded = 1;
+    for (int j = 0; j < 3; j++) {
+      int64_t plo, phi;
+      start[j] = o[j] * a.s[j] - a.pb[j];
+      dev_range(a.d[j], start[j], a.k[j], a.in[j], &lo[j], &hi[j]);
+      dev_range(a.d[j], start[j] + a.pb[j], a.k[j], a.in[j] + a.pb[j] + a.pe[j], &plo, &phi);
+      valid *= hi[j] >= lo[j] ? hi[j] - lo[j] + 1 : 0;
+      padded *= phi >= plo ? phi - plo + 1 : 0;
+    }
+    const float *xp = x + plane * in_size;
+    float mx = -INFINITY;
+    double sum = 0.0;
+    for (int64_t kz = lo[0]; kz <= hi[0]; kz++) {
+      int64_t iz = start[0] + kz * a.d[0];
+      for (int64_t ky = lo[1]; ky <= hi[1]; ky++) {
+        const float *xr = xp + (iz * a.in[1] + start[1] + ky * a.d[1]) * a.in[2];
+        for (int64_t kx = lo[2]; kx <= hi[2]; kx++) {
+          float v = xr[start[2] + kx * a.d[2]];
+          if (a.kind == INFER_POOL_MAX)
+            mx = (v > mx || isnan(v)) ? v : mx;
+          else if (a.kind == INFER_POOL_AVERAGE)
+            sum += v;
+          else
+            sum += lp_term(v, a.p);
+        }
+      }
+    }
+    float r;
+    if (a.kind == INFER_POOL_MAX)
+      r = mx;
+    else if (a.kind == INFER_POOL_LP)
+      r = (float)lp_root(sum, a.p);
+    else
+      r = (float)(sum / (double)(a.count_include_pad ? padded : valid));
+    y[i] = r;
+  }
+}
+
+/* ---- global pooling ---------------------------------------------------------- */
+
+__global__ void global_pool_kernel(const float *__restrict__ x, float *__restrict__ y,
+                                   int64_t planes, int64_t n, InferPoolKind kind, double p) {
+  __shared__ double s_sum[INFER_CUDA_THREADS];
+  __shared__ float s_max[INFER_CUDA_THREADS];
+  for (int64_t plane = blockIdx.x; plane < planes; plane += gridDim.x) {
+    const float *xp = x + plane * n;
+    float mx = -INFINITY;
+    double sum = 0.0;
+    for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
+      float v = xp[i];
+      if (kind == INFER_POOL_MAX)
+        mx = (v > mx || isnan(v)) ? v : mx;
+      else if (kind == INFER_POOL_AVERAGE)
+        sum += v;
+      else
+        sum += lp_term(v, p);
+    }
+    s_sum[threadIdx.x] = sum;
+    s_max[threadIdx.x] = mx;
+    __syncthreads();
+    for (int half = blockDim.x / 2; half > 0; half /= 2) {
+      if ((int)threadIdx.x < half) {
+        float b = s_max[threadIdx.x + half];
+        if (b > s_max[threadIdx.x] || isnan(b)) s_max[threadIdx.x] = b;
+        s_sum[threadIdx.x] += s_sum[threadIdx.x + half];
+      }
+      __syncthreads();
+    }
+    if (threadIdx.x == 0) {
+      if (kind == INFER_POOL_MAX)
+        y[plane] = s_max[0];
+      else if (kind == INFER_POOL_LP)
+        y[plane] = (float)lp_root(s_sum[0], p);
+      else
+        y[plane] = (float)(s_sum[0] / (double)n);
+    }
+    __syncthreads();
+  }
+}
+
+/* ---- entry points ------------------------------------------------------------- */
+
+extern "C" InferStatus *infer_cuda_supports_pool(const InferOpCall *c) {
+  const InferPoolParams *p = &c->params->pool;
+  InferDType t = infer_call_input(c, 0)->dtype;
+  if (t != INFER_DTYPE_F32)
+    return infer_status_new(INFER_ERR_UNSUPPORTED,
+                            "layer '%s' (%s): input of type %s is not supported on the CUDA "
+                            "backend (f32 only)",
+                            c->node, infer_op_name(c->op), infer_dtype_name(t));
+  if (p->kind != INFER_POOL_MAX && p->kind != INFER_POOL_AVERAGE && p->kind != INFER_POOL_LP)
+    return pool_unsupported(c, "this pooling kind");
+  int rank = c->in[0].shape.rank;
+  if (p->global) {
+    if (rank < 2) return pool_unsupported(c, "global pooling of an input of rank below 2");
+    return NULL;
+  }
+  if (p->spatial < 1 || p->spatial > INFER_MAX_SPATIAL)
+    return pool_unsupported(c, "this number of spatial dims");
+  if (rank != p->spatial + 2) return pool_unsupported(c, "an input rank other than spatial + 2");
+  return NULL;
+}
+
+extern "C" size_t infer_cuda_workspace_pool(const InferOpCall *call) {
+  (void)call;
+  return 0;
+}
+
+static InferStatus *pool_plan(const InferOpCall *c, PoolArgs *a) {
+  const InferPoolParams *p = &c->params->pool;
+  const InferShape *xs = &c->in[0].shape, *ys = &c->out[0].shape;
+  a->kind = p->kind;
+  a->count_include_pad = p->count_include_pad;
+  a->p = (double)p->p;
+  a->planes = xs->d[0] * xs->d[1];
+  for (int j = 0; j < 3; j++) {
+    a->in[j] = a->out[j] = a->k[j] = a->s[j] = a->d[j] = 1;
+    a->pb[j] = a->pe[j] = 0;
+  }
+  for (int i = 0; i < p->spatial; i++) {
+    int j = 3 - p->spatial + i;
+    InferGeoDim d = {xs->d[2 + i], p->kernel[i], p->strides[i], p->dilations[i], p->pads[i],
+                     p->pads[p->spatial + i]};
+    int64_t out;
+    if (infer_geo_window(&d, p->auto_pad, p->ceil_mode, &a->pb[j], &a->pe[j], &out) !=
+            INFER_GEO_OK ||
+        out != ys->d[2 + i])
+      return infer_status_new(INFER_ERR_INTERNAL, "layer '%s' (pool): output shape mismatch",
+                              c->node);
+    a->in[j] = d.in;
+    a->out[j] = out;
+    a->k[j] = d.kernel;
+    a->s[j] = infer_geo_default1(d.stride);
+    a->d[j] = infer_geo_default1(d.dilation);
+  }
+  return NULL;
+}
+
+extern "C" InferStatus *infer_cuda_run_pool(const InferOpCall *c, const InferCudaExec *ex) {
+  const InferPoolParams *p = &c->params->pool;
+  const InferShape *xs = &c->in[0].shape;
+  cudaStream_t stream = (cudaStream_t)ex->stream;
+  const float *x = (const float *)c->in[0].data;
+  float *y = (float *)c->out[0].data;
+  int64_t ny = infer_shape_numel(&c->out[0].shape);
+  if (ny <= 0) return NULL;
+  if (p->global) {
+    int64_t planes = xs->d[0] * xs->d[1], n = 1;
+    for (int i = 2; i < xs->rank; i++) n *= xs->d[i];
+    unsigned blocks = planes > 65535 * 16 ? 65535u * 16u : (unsigned)planes;
+    global_pool_kernel<<<blocks, INFER_CUDA_THREADS, 0, stream>>>(x, y, planes, n, p->kind,
+                                                                   (double)p->p);
+    return infer_cuda_launch_status(c, "global pooling kernel");
+  }
+  PoolArgs a;
+  INFER_TRY(pool_plan(c, &a));
+  pool_kernel<<<infer_cuda_blocks(ny), INFER_CUDA_THREADS, 0, stream>>>(x, y, a);
+  return infer_cuda_launch_status(c, "pooling kernel");
+}

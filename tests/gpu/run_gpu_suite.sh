@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The GPU test run, for the machine with the GPU (nvcc, cuDNN, cuBLAS there;
+# GStreamer from `source .gpu/on-device.sh`, done before). Builds with the
+# CUDA backend into build-gpu (or $BUILD_DIR), runs `meson test --suite gpu`
+# and prints a table of the results. Exits non-zero when a test fails.
+#   tests/gpu/run_gpu_suite.sh [extra meson setup options]
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+dir=${BUILD_DIR:-build-gpu}
+export PATH=/usr/local/cuda/bin:$PATH
+
+# cuDNN may come with the toolkit or as NVIDIA's Python wheel; make the
+# compiler, the linker and the loader see it either way.
+if ! ls /usr/local/cuda/lib64/libcudnn.so >/dev/null 2>&1 && \
+   ! ldconfig -p 2>/dev/null | grep -q 'libcudnn.so '; then
+  wheel=$(python3 -c 'import nvidia.cudnn, os; print(os.path.dirname(nvidia.cudnn.__file__))' \
+          2>/dev/null || true)
+  if [ -n "$wheel" ] && [ -d "$wheel/lib" ]; then
+    links=$root/$dir.cudnn
+    mkdir -p "$links"
+    for so in "$wheel"/lib/libcudnn*.so.*; do
+      base=$(basename "$so"); ln -sf "$so" "$links/${base%%.so.*}.so"
+    done
+    export CPATH=$wheel/include${CPATH:+:$CPATH}
+    export LIBRARY_PATH=$links${LIBRARY_PATH:+:$LIBRARY_PATH}
+    export LD_LIBRARY_PATH=$wheel/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+    echo "cuDNN from the Python wheel: $wheel"
+  fi
+fi
+
+echo "== device"
+nvidia-smi -L || echo "nvidia-smi: no GPU listed"
+nvcc --version | tail -1
+
+echo "== build ($dir, -Dcuda=enabled)"
+if [ -d "$dir" ]; then
+  meson configure "$dir" -Dcuda=enabled "$@" >/dev/null || exit 1
+else
+  meson setup "$dir" -Dcuda=enabled "$@" || exit 1
+fi
+# the test programs; the generated models need Python's onnx and onnxruntime
+targets="tests/gpu/test_cuda_ops engine/tools/infer-conformance engine/tools/inferexec"
+if python3 -c 'import onnx, onnxruntime' 2>/dev/null; then
+  targets="$targets tests/generated_models"
+else
+  echo "(no onnx/onnxruntime in python3: cuda_generated_models will be skipped)"
+fi
+# shellcheck disable=SC2086
+ninja -C "$dir" $targets || exit 1
+
+echo "== meson test --suite gpu"
+meson test -C "$dir" --no-rebuild --suite gpu --print-errorlogs
+rc=$?
+
+echo "== results"
+python3 - "$dir/meson-logs/testlog.json" <<'PY'
+import json, re, sys
+rows = []
+for line in open(sys.argv[1]):
+    t = json.loads(line)
+    out = t.get("stdout") or ""
+    summary = ""
+    for pat in (r"cuda_ops: .*", r"conformance: \d+ passed.*", r"skipped.*"):
+        m = re.findall(pat, out)
+        if m:
+            summary = m[-1]
+            break
+    rows.append((t["name"], t["result"], "%.1f s" % t.get("duration", 0), summary))
+w = [max(len(r[i]) for r in rows + [("test", "result", "time", "summary")]) for i in range(4)]
+for r in [("test", "result", "time", "summary")] + rows:
+    print("  ".join(r[i].ljust(w[i]) for i in range(4)))
+PY
+exit $rc
