@@ -37,6 +37,9 @@ typedef struct InferBackend {
   /* Ordered on the stream (NULL stream: the backend's default). */
   InferStatus *(*copy)(void *dst, const void *src, size_t bytes, InferCopyKind kind,
                        InferStream *stream);
+  /* Refuses an address the device cannot use (host memory given to a GPU
+   * engine), before a kernel faults on it. May be NULL. */
+  InferStatus *(*check_address)(const void *ptr);
   InferStatus *(*stream_create)(InferStream *stream);  /* sets stream->handle */
   void (*stream_destroy)(InferStream *stream);
 } InferBackend;

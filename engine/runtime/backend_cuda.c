@@ -87,6 +87,22 @@ static cudaStream_t stream_of(const InferStream *stream) {
   return stream ? (cudaStream_t)stream->handle : (cudaStream_t)0;
 }
 
+static InferStatus *cuda_check_address(const void *ptr) {
+  struct cudaPointerAttributes attr;
+  cudaError_t err = cudaPointerGetAttributes(&attr, ptr);
+  if (err != cudaSuccess) {
+    cudaGetLastError(); /* clear it: this is a question, not a failure */
+    return infer_status_new(INFER_ERR_INVALID_ARGUMENT,
+                            "address %p is not CUDA memory (%s); the cuda backend needs device "
+                            "memory (infer_engine_malloc)", ptr, cudaGetErrorString(err));
+  }
+  if (attr.type != cudaMemoryTypeDevice && attr.type != cudaMemoryTypeManaged)
+    return infer_status_new(INFER_ERR_INVALID_ARGUMENT,
+                            "address %p is host memory; the cuda backend needs device memory "
+                            "(infer_engine_malloc, or cudaMalloc)", ptr);
+  return NULL;
+}
+
 static InferStatus *cuda_copy(void *dst, const void *src, size_t bytes, InferCopyKind kind,
                               InferStream *stream) {
   if (bytes == 0) return NULL;
@@ -355,6 +371,7 @@ static const InferBackend cuda_backend = {
   .release_engine = cuda_release_engine,
   .constant_data = cuda_constant_data,
   .copy = cuda_copy,
+  .check_address = cuda_check_address,
   .stream_create = cuda_stream_create,
   .stream_destroy = cuda_stream_destroy,
 };

@@ -175,6 +175,8 @@ InferStatus *infer_context_set_tensor_address(InferContext *c, const char *name,
   InferStatus *st = NULL;
   int i = io_index(c, name, &st);
   if (st) return st;
+  if (data && c->backend->check_address)
+    INFER_TRY(infer_status_prefix(c->backend->check_address(data), "'%s'", name));
   c->addresses[i] = data;
   return NULL;
 }

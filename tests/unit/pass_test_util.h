@@ -31,6 +31,7 @@ static InferEngine *build_engine(const InferNetwork *net) {
   CHECK_OK(infer_build_config_create(&cfg));
   if (!cfg) return NULL;
   infer_build_config_set_optimization_level(cfg, 0); /* no optimizer passes */
+  infer_build_config_set_backend(cfg, INFER_BACKEND_CPU);
   CHECK_OK(infer_engine_build(net, cfg, &e));
   infer_build_config_release(cfg);
   return e;

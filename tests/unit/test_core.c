@@ -6,6 +6,7 @@
 #include "cpu_kernels.h"
 #include "infer/infer.h"
 #include "op_table.h"
+#include "cpu_engine.h"
 #include "test_util.h"
 
 static void test_tables_cover_every_op(void) {
@@ -69,7 +70,7 @@ static InferNetwork *small_mlp(void) {
 static void test_build_and_run(void) {
   InferNetwork *net = small_mlp();
   InferEngine *engine = NULL;
-  CHECK_OK(infer_engine_build(net, NULL, &engine));
+  CHECK_OK(test_build_cpu(net, &engine));
   infer_network_release(net);
   if (!engine) return;
   CHECK(infer_engine_num_io(engine) == 2);
@@ -151,7 +152,7 @@ static void test_shape_subgraph(void) {
   CHECK_OK(infer_network_add_layer(net, "reshape", INFER_OP_RESHAPE, &p, 2, rin, 1, NULL, &y));
   CHECK_OK(infer_network_mark_output(net, y));
   InferEngine *engine = NULL;
-  CHECK_OK(infer_engine_build(net, NULL, &engine));
+  CHECK_OK(test_build_cpu(net, &engine));
   infer_network_release(net);
   if (!engine) return;
   InferShape decl = infer_engine_io_shape(engine, 1);
@@ -186,7 +187,7 @@ static void test_constant_folding(void) {
   CHECK_OK(infer_network_add_elementwise(net, "mul", x, sum, INFER_BINARY_MUL, &y));
   CHECK_OK(infer_network_mark_output(net, y));
   InferEngine *engine = NULL;
-  CHECK_OK(infer_engine_build(net, NULL, &engine));
+  CHECK_OK(test_build_cpu(net, &engine));
   infer_network_release(net);
   if (!engine) return;
   CHECK(infer_engine_num_layers(engine) == 1);
@@ -206,7 +207,7 @@ static void test_build_errors(void) {
   InferNetwork *net;
   CHECK_OK(infer_network_create(&net));
   InferEngine *engine = NULL;
-  CHECK_FAILS(infer_engine_build(net, NULL, &engine), INFER_ERR_INVALID_ARGUMENT, msg);
+  CHECK_FAILS(test_build_cpu(net, &engine), INFER_ERR_INVALID_ARGUMENT, msg);
   CHECK(strstr(msg, "no output") != NULL);
   InferShape s = {2, {2, 3}}, t = {2, {4, 5}};
   InferTensorId a, b, c;
@@ -217,7 +218,7 @@ static void test_build_errors(void) {
   CHECK(strstr(msg, "'a'") != NULL);
   CHECK_OK(infer_network_add_elementwise(net, "bad_add", a, b, INFER_BINARY_ADD, &c));
   CHECK_OK(infer_network_mark_output(net, c));
-  CHECK_FAILS(infer_engine_build(net, NULL, &engine), INFER_ERR_INVALID_ARGUMENT, msg);
+  CHECK_FAILS(test_build_cpu(net, &engine), INFER_ERR_INVALID_ARGUMENT, msg);
   CHECK(strstr(msg, "bad_add") != NULL);
   infer_network_release(net);
 }
@@ -236,6 +237,7 @@ static void test_profile_and_progress(void) {
   InferNetwork *net = small_mlp();
   InferBuildConfig *cfg;
   CHECK_OK(infer_build_config_create(&cfg));
+  infer_build_config_set_backend(cfg, INFER_BACKEND_CPU);
   InferShape lo = {2, {1, 4}}, opt = {2, {2, 4}}, hi = {2, {4, 4}}, bad = {2, {5, 3}};
   char msg[512];
   CHECK_OK(infer_build_config_set_input_range(cfg, "x", &lo, &opt, &hi));

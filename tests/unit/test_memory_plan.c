@@ -12,6 +12,7 @@
 #include "engine_internal.h"
 #include "infer/infer.h"
 #include "memory_plan.h"
+#include "cpu_engine.h"
 #include "test_util.h"
 
 /* ---- helpers ---- */
@@ -496,7 +497,7 @@ static void plan_model(const char *dir, const char *name) {
   InferNetwork *net = NULL;
   InferEngine *engine = NULL;
   CHECK_OK(infer_onnx_parse_file(path, &net));
-  if (net) CHECK_OK(infer_engine_build(net, NULL, &engine));
+  if (net) CHECK_OK(test_build_cpu(net, &engine));
   infer_network_release(net);
   if (!engine) return;
   const InferNetwork *en = engine->net;

@@ -259,6 +259,7 @@ static InferStatus *copy_network(const InferNetwork *net, InferNetwork **out) {
 static InferStatus *build_without_passes(const InferNetwork *net, InferEngine **e) {
   InferBuildConfig *cfg;
   INFER_TRY(infer_build_config_create(&cfg));
+  infer_build_config_set_backend(cfg, INFER_BACKEND_CPU);
   infer_build_config_set_optimization_level(cfg, 0);
   InferStatus *st = infer_engine_build(net, cfg, e);
   infer_build_config_release(cfg);
@@ -297,6 +298,7 @@ static void run_case(const char *dir, const char *name, bool report, Counts *c, 
   }
   int before = opt->n_layers;
   st = infer_build_config_create(&cfg);
+  if (!st) infer_build_config_set_backend(cfg, INFER_BACKEND_CPU);
   if (!st) {
     infer_build_config_set_log(cfg, on_log, &log);
     InferPassContext pctx = {INFER_BACKEND_CPU, cfg};

@@ -10,6 +10,7 @@
 #include "infer/infer.h"
 #include "network_internal.h"
 #include "plan_format.h"
+#include "cpu_engine.h"
 #include "test_util.h"
 
 #define SOURCE_HASH 0x0123456789abcdefull
@@ -100,7 +101,7 @@ static InferNetwork *make_net(void) {
 static InferEngine *make_engine(void) {
   InferNetwork *net = make_net();
   InferEngine *engine = NULL;
-  CHECK_OK(infer_engine_build(net, NULL, &engine));
+  CHECK_OK(test_build_cpu(net, &engine));
   infer_network_release(net);
   return engine;
 }
@@ -507,7 +508,7 @@ static void test_constant_only(void) {
   CHECK_OK(infer_network_add_elementwise(net, "sum", ca, cb, INFER_BINARY_ADD, &sum));
   CHECK_OK(infer_network_mark_output(net, sum));
   InferEngine *engine = NULL;
-  CHECK_OK(infer_engine_build(net, NULL, &engine));
+  CHECK_OK(test_build_cpu(net, &engine));
   infer_network_release(net);
   if (!engine) return;
   void *plan = NULL;

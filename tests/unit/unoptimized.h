@@ -10,6 +10,7 @@ static inline InferStatus *test_build_unoptimized(const InferNetwork *net, Infer
   InferStatus *st = infer_build_config_create(&cfg);
   if (st) return st;
   infer_build_config_set_optimization_level(cfg, 0);
+  infer_build_config_set_backend(cfg, INFER_BACKEND_CPU); /* host memory */
   st = infer_engine_build(net, cfg, out);
   infer_build_config_release(cfg);
   return st;
