@@ -55,3 +55,11 @@ void infer_engine_free_memory_plan(InferEngine *e) {
   e->mem_plan = NULL;
   e->mem_plan_done = false;
 }
+
+InferStatus *infer_engine_activation_bytes(InferEngine *e, size_t *peak, size_t *lower_bound) {
+  const InferMemoryPlan *plan = NULL;
+  INFER_TRY(infer_engine_memory_plan(e, &plan));
+  *peak = plan ? plan->arena_bytes : 0;
+  *lower_bound = plan ? plan->lower_bound : 0;
+  return NULL;
+}

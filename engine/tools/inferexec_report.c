@@ -66,6 +66,12 @@ void report_summary(FILE *f, const InferexecOptions *o, const InferEngine *engin
   fprintf(f, "Runs: %d over %d stream(s) in %.1f ms\n", b->runs, o->streams, b->wall_ms);
   fprintf(f, "Memory: activations %.3f MiB per context, weights %.3f MiB\n",
           b->activation_bytes / 1048576.0, infer_engine_weights_bytes(engine) / 1048576.0);
+  size_t peak = 0, bound = 0;
+  InferStatus *st = infer_engine_activation_bytes((InferEngine *)engine, &peak, &bound);
+  if (!st && peak)
+    fprintf(f, "Activation plan: peak %.3f MiB, lower bound %.3f MiB (at the profile's max shapes)\n",
+            peak / 1048576.0, bound / 1048576.0);
+  infer_status_free(st);
   if (b->latency.cv > 0.025)
     fprintf(f, "Warning: latency varies by %.1f%% (coefficient of variation > 2.5%%): the numbers "
                "are unstable; run longer (--duration) or on a quieter machine\n",

@@ -253,6 +253,10 @@ static void test_profile_and_progress(void) {
     CHECK_OK(infer_context_set_input_shape(ctx, "x", &s3));
     CHECK_FAILS(infer_context_set_input_shape(ctx, "x", &s5), INFER_ERR_INVALID_ARGUMENT, msg);
     CHECK(strstr(msg, "profile") != NULL);
+    /* max batch 4: h, r are [4,4] f32 (64 B each, live together), then the fc output */
+    size_t peak = 0, bound = 0;
+    CHECK_OK(infer_engine_activation_bytes(engine, &peak, &bound));
+    CHECK(bound > 0 && peak >= bound);
     infer_context_release(ctx);
     infer_engine_release(engine);
   }

@@ -156,6 +156,12 @@ InferStatus *infer_engine_layer_info(const InferEngine *engine, int layer, Infer
 /* The network the engine runs (after folding and pruning), e.g. to build a
  * CPU reference engine from it. Owned by the engine. */
 const InferNetwork *infer_engine_network(const InferEngine *engine);
+/* Activation memory a context needs at the profile's max shapes: the
+ * planned arena (peak) and the lower bound (the largest sum of tensors
+ * live at one layer). Both 0 when the profile has no bounded max (contexts
+ * then grow buffers as shapes grow). */
+InferStatus *infer_engine_activation_bytes(InferEngine *engine, size_t *peak,
+                                           size_t *lower_bound);
 /* Bytes of constants (weights) the engine holds. */
 size_t infer_engine_weights_bytes(const InferEngine *engine);
 
