@@ -3,13 +3,15 @@
 #include <gst/gst.h>
 
 #include "gstinfer.h"
+#include "gstinferoverlay.h"
 
 #ifndef PACKAGE
 #define PACKAGE "infer"
 #endif
 
 static gboolean plugin_init(GstPlugin *plugin) {
-  return gst_element_register(plugin, "infer", GST_RANK_NONE, GST_TYPE_INFER);
+  return gst_element_register(plugin, "infer", GST_RANK_NONE, GST_TYPE_INFER) &&
+         gst_element_register(plugin, "inferoverlay", GST_RANK_NONE, GST_TYPE_INFER_OVERLAY);
 }
 
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, infer,

@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
 # The project's main job, end to end on a fresh Debian 12 machine: installs
-# what is missing, builds, and runs the bundled classifier
-# (pipelines/models/tiny_classifier.onnx, a small CNN over 32x32 RGB) with
-# inferexec on seeded random input, printing its class probabilities and
-# timing. Run as root or with sudo.
+# what is missing (pipelines/install-deps.sh), builds (meson + ninja into
+# build/), then runs the detection demo (pipelines/run_demo.sh): the bundled
+# detector (pipelines/models/detector.onnx) finds the shapes moving through a
+# synthetic 640x360 video on the GPU when one is present (CPU otherwise),
+# inferoverlay draws them, and it writes to OUT (default ./demo-output):
+#   demo.mp4 (demo.mkv without x264enc)  the annotated video
+#   snapshot.png                         one annotated frame
+#   detections.jsonl                     per-frame detections as JSON lines
+# printing the JSON lines, the measured frames per second and how the
+# detections match the video's ground truth. Run as root or with sudo.
+#
+# Usage: sudo pipelines/demo.sh [OUT]
+# Environment: BACKEND (auto, cpu, cuda), FRAMES (60); see run_demo.sh.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+out=${1:-$PWD/demo-output}
 cd "$root"
 bash pipelines/install-deps.sh
 [ -d build ] || meson setup build >/dev/null
 ninja -C build >/dev/null
-./build/engine/tools/inferexec --onnx pipelines/models/tiny_classifier.onnx \
-  --shapes input:4x3x32x32 --print 10 --iterations 20
+BUILD="$root/build" exec pipelines/run_demo.sh "$out"

@@ -8,7 +8,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 
 pkgs="build-essential meson ninja-build pkg-config protobuf-c-compiler libprotobuf-c-dev
  libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
- gstreamer1.0-plugins-base gstreamer1.0-plugins-good libonnx-testdata python3 python3-venv
+ gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+ gstreamer1.0-plugins-ugly libonnx-testdata python3 python3-venv
  python3-pip"
 missing=""
 for p in $pkgs; do
