@@ -15,52 +15,10 @@
 
 #include "cuda_epilogue.h"
 #include "cuda_ops.h"
+#include "cuda_row_ops.cuh"
 
-#define ROW_THREADS 256
 #define TOPK_SHARED_MAX 4096
 #define TOPK_SELECT_MAX 64
-
-static InferStatus *sel_unsupported(const InferOpCall *c, const char *what) {
-  return infer_status_new(INFER_ERR_UNSUPPORTED,
-                          "layer '%s' (%s): %s is not supported on the CUDA backend", c->node,
-                          infer_op_name(c->op), what);
-}
-
-static InferStatus *sel_dtype(const InferOpCall *c, bool ints) {
-  InferDType t = infer_call_input(c, 0)->dtype;
-  if (t == INFER_DTYPE_F32 || (ints && (t == INFER_DTYPE_I32 || t == INFER_DTYPE_I64)))
-    return NULL;
-  return infer_status_new(INFER_ERR_UNSUPPORTED,
-                          "layer '%s' (%s): input of type %s is not supported on the CUDA "
-                          "backend (%s)",
-                          c->node, infer_op_name(c->op), infer_dtype_name(t),
-                          ints ? "f32, i32, i64" : "f32 only");
-}
-
-static InferStatus *check_axis(const InferOpCall *c, int64_t axis, int *out) {
-  int32_t rank = c->in[0].shape.rank;
-  int64_t a = axis < 0 ? axis + rank : axis;
-  if (rank < 1 || a < 0 || a >= rank)
-    return infer_status_new(INFER_ERR_UNSUPPORTED,
-                            "layer '%s' (%s): axis %lld is out of range for rank %d", c->node,
-                            infer_op_name(c->op), (long long)axis, rank);
-  *out = (int)a;
-  return NULL;
-}
-
-static void axis_geometry(const InferShape *s, int axis, int64_t *outer, int64_t *n,
-                          int64_t *inner) {
-  *outer = *inner = 1;
-  for (int i = 0; i < s->rank; i++) {
-    if (i < axis) *outer *= s->d[i];
-    if (i > axis) *inner *= s->d[i];
-  }
-  *n = s->d[axis];
-}
-
-static unsigned row_blocks(int64_t rows) {
-  return rows > 65535 * 32 ? 65535u * 32u : (unsigned)(rows > 0 ? rows : 1);
-}
 
 /* ---- (value, index) candidates: a total order for arg and top selection -------- */
 
@@ -139,11 +97,11 @@ __global__ void argmax_kernel(const T *__restrict__ x, int64_t *__restrict__ y, 
 }
 
 extern "C" InferStatus *infer_cuda_supports_argmax(const InferOpCall *c) {
-  INFER_TRY(sel_dtype(c, true));
+  INFER_TRY(row_dtype(c, true));
   int axis = 0;
   INFER_TRY(check_axis(c, c->params->argmax.axis, &axis));
   if (c->in[0].shape.d[axis] == 0 && infer_shape_numel(&c->out[0].shape) != 0)
-    return sel_unsupported(c, "an empty axis");
+    return row_unsupported(c, "an empty axis");
   return NULL;
 }
 
@@ -172,7 +130,7 @@ extern "C" InferStatus *infer_cuda_run_argmax(const InferOpCall *c, const InferC
   int64_t outer, n, inner;
   axis_geometry(&c->in[0].shape, axis, &outer, &n, &inner);
   if (outer * inner <= 0) return NULL;
-  if (n == 0) return sel_unsupported(c, "an empty axis");
+  if (n == 0) return row_unsupported(c, "an empty axis");
   cudaStream_t st = (cudaStream_t)ex->stream;
   switch (c->in[0].dtype) {
     case INFER_DTYPE_F32: argmax_launch<float>(c, outer, n, inner, st); break;
@@ -262,12 +220,12 @@ __global__ void topk_select_kernel(const T *__restrict__ x, T *__restrict__ valu
 }
 
 extern "C" InferStatus *infer_cuda_supports_topk(const InferOpCall *c) {
-  INFER_TRY(sel_dtype(c, true));
+  INFER_TRY(row_dtype(c, true));
   int axis = 0;
   INFER_TRY(check_axis(c, c->params->topk.axis, &axis));
   int64_t n = c->in[0].shape.d[axis], k = c->n_out >= 1 ? c->out[0].shape.d[axis] : -1;
   if (c->n_out < 2 || (n >= 0 && k > n))
-    return sel_unsupported(c, "this output shape");
+    return row_unsupported(c, "this output shape");
   if (n > TOPK_SHARED_MAX && k > TOPK_SELECT_MAX)
     return infer_status_new(INFER_ERR_UNSUPPORTED,
                             "layer '%s' (%s): k = %lld over rows of %lld elements is not "

@@ -15,50 +15,8 @@
 
 #include "cuda_epilogue.h"
 #include "cuda_ops.h"
+#include "cuda_row_ops.cuh"
 
-#define ROW_THREADS 256
-
-static InferStatus *red_unsupported(const InferOpCall *c, const char *what) {
-  return infer_status_new(INFER_ERR_UNSUPPORTED,
-                          "layer '%s' (%s): %s is not supported on the CUDA backend", c->node,
-                          infer_op_name(c->op), what);
-}
-
-static InferStatus *red_dtype(const InferOpCall *c, bool ints) {
-  InferDType t = infer_call_input(c, 0)->dtype;
-  if (t == INFER_DTYPE_F32 || (ints && (t == INFER_DTYPE_I32 || t == INFER_DTYPE_I64)))
-    return NULL;
-  return infer_status_new(INFER_ERR_UNSUPPORTED,
-                          "layer '%s' (%s): input of type %s is not supported on the CUDA "
-                          "backend (%s)",
-                          c->node, infer_op_name(c->op), infer_dtype_name(t),
-                          ints ? "f32, i32, i64" : "f32 only");
-}
-
-static InferStatus *check_axis(const InferOpCall *c, int64_t axis, int *out) {
-  int32_t rank = c->in[0].shape.rank;
-  int64_t a = axis < 0 ? axis + rank : axis;
-  if (rank < 1 || a < 0 || a >= rank)
-    return infer_status_new(INFER_ERR_UNSUPPORTED,
-                            "layer '%s' (%s): axis %lld is out of range for rank %d", c->node,
-                            infer_op_name(c->op), (long long)axis, rank);
-  *out = (int)a;
-  return NULL;
-}
-
-static void axis_geometry(const InferShape *s, int axis, int64_t *outer, int64_t *n,
-                          int64_t *inner) {
-  *outer = *inner = 1;
-  for (int i = 0; i < s->rank; i++) {
-    if (i < axis) *outer *= s->d[i];
-    if (i > axis) *inner *= s->d[i];
-  }
-  *n = s->d[axis];
-}
-
-static unsigned row_blocks(int64_t rows) {
-  return rows > 65535 * 32 ? 65535u * 32u : (unsigned)(rows > 0 ? rows : 1);
-}
 
 /* ---- softmax ----------------------------------------------------------------- */
 
@@ -130,9 +88,9 @@ __global__ void softmax_columns(const float *__restrict__ x, float *__restrict__
 
 extern "C" InferStatus *infer_cuda_supports_softmax(const InferOpCall *c) {
   const InferSoftmaxParams *p = &c->params->softmax;
-  INFER_TRY(red_dtype(c, false));
+  INFER_TRY(row_dtype(c, false));
   if (p->kind != INFER_SOFTMAX && p->kind != INFER_LOG_SOFTMAX && p->kind != INFER_HARDMAX)
-    return red_unsupported(c, "this softmax kind");
+    return row_unsupported(c, "this softmax kind");
   int axis = 0;
   return check_axis(c, p->axis, &axis);
 }
@@ -342,8 +300,8 @@ static InferStatus *reduce_plan(const InferOpCall *c, ReducePlan *pl, bool *noop
   *noop = na == 0 && c->params->reduce.noop_with_empty_axes;
   for (int i = 0; i < s->rank; i++) reduced[i] = na == 0;
   if (na > 0 && axes->dtype != INFER_DTYPE_I64 && axes->dtype != INFER_DTYPE_I32)
-    return red_unsupported(c, "axes of a type other than i32/i64");
-  if (na > 0 && !axes->data) return red_unsupported(c, "axes not known on the host");
+    return row_unsupported(c, "axes of a type other than i32/i64");
+  if (na > 0 && !axes->data) return row_unsupported(c, "axes not known on the host");
   for (int64_t i = 0; i < na; i++) {
     int64_t a = axes->dtype == INFER_DTYPE_I64 ? ((const int64_t *)axes->data)[i]
                                                : ((const int32_t *)axes->data)[i];
@@ -390,14 +348,14 @@ static InferStatus *reduce_plan(const InferOpCall *c, ReducePlan *pl, bool *noop
 }
 
 extern "C" InferStatus *infer_cuda_supports_reduce(const InferOpCall *c) {
-  INFER_TRY(red_dtype(c, true));
+  INFER_TRY(row_dtype(c, true));
   InferReduceKind k = c->params->reduce.kind;
   if ((int)k < INFER_REDUCE_SUM || k > INFER_REDUCE_SUM_SQUARE)
-    return red_unsupported(c, "this reduce kind");
+    return row_unsupported(c, "this reduce kind");
   bool float_only = k == INFER_REDUCE_MEAN || k == INFER_REDUCE_L2 ||
                     k == INFER_REDUCE_LOG_SUM || k == INFER_REDUCE_LOG_SUM_EXP;
   if (float_only && c->in[0].dtype != INFER_DTYPE_F32)
-    return red_unsupported(c, "this reduction of an integer input");
+    return row_unsupported(c, "this reduction of an integer input");
   return NULL;
 }
 
@@ -481,7 +439,7 @@ static InferStatus *cumsum_axis(const InferOpCall *c, bool check_value, int *out
 }
 
 extern "C" InferStatus *infer_cuda_supports_cumsum(const InferOpCall *c) {
-  INFER_TRY(red_dtype(c, true));
+  INFER_TRY(row_dtype(c, true));
   int axis = 0;
   return cumsum_axis(c, infer_call_input(c, 1)->data != NULL, &axis);
 }
