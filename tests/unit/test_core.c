@@ -6,6 +6,7 @@
 #include "cpu_kernels.h"
 #include "infer/infer.h"
 #include "op_table.h"
+#include "batch_flatten.h"
 #include "cpu_engine.h"
 #include "test_util.h"
 
@@ -129,27 +130,9 @@ static void test_shape_subgraph(void) {
   InferNetwork *net;
   CHECK_OK(infer_network_create(&net));
   InferShape s = {3, {-1, 2, 3}};
-  InferTensorId x, shape, zero, batch, axes, batch1, minus1, target, y;
+  InferTensorId x, y;
   CHECK_OK(infer_network_add_input(net, "x", INFER_DTYPE_F32, &s, &x));
-  InferOpParams p;
-  memset(&p, 0, sizeof p);
-  CHECK_OK(infer_network_add_layer(net, "shape", INFER_OP_SHAPE, &p, 1, &x, 1, NULL, &shape));
-  int64_t zero_v = 0, minus1_v = -1;
-  InferShape scalar = {0, {0}}, one = {1, {1}};
-  CHECK_OK(infer_network_add_constant(net, "zero", INFER_DTYPE_I64, &scalar, &zero_v, &zero));
-  CHECK_OK(infer_network_add_constant(net, "axes", INFER_DTYPE_I64, &one, &zero_v, &axes));
-  CHECK_OK(infer_network_add_constant(net, "minus1", INFER_DTYPE_I64, &one, &minus1_v, &minus1));
-  InferTensorId gin[2] = {shape, zero};
-  CHECK_OK(infer_network_add_layer(net, "gather", INFER_OP_GATHER, &p, 2, gin, 1, NULL, &batch));
-  p.reshape.kind = INFER_RESHAPE_UNSQUEEZE;
-  InferTensorId uin[2] = {batch, axes};
-  CHECK_OK(infer_network_add_layer(net, "unsqueeze", INFER_OP_RESHAPE, &p, 2, uin, 1, NULL, &batch1));
-  memset(&p, 0, sizeof p);
-  InferTensorId cin[2] = {batch1, minus1};
-  CHECK_OK(infer_network_add_concat(net, "concat", 2, cin, 0, &target));
-  p.reshape.kind = INFER_RESHAPE_SHAPE;
-  InferTensorId rin[2] = {x, target};
-  CHECK_OK(infer_network_add_layer(net, "reshape", INFER_OP_RESHAPE, &p, 2, rin, 1, NULL, &y));
+  y = add_batch_flatten(net, x, "reshape");
   CHECK_OK(infer_network_mark_output(net, y));
   InferEngine *engine = NULL;
   CHECK_OK(test_build_cpu(net, &engine));

@@ -10,6 +10,7 @@
 #include "infer/infer.h"
 #include "network_internal.h"
 #include "plan_format.h"
+#include "batch_flatten.h"
 #include "cpu_engine.h"
 #include "test_util.h"
 
@@ -40,7 +41,7 @@ static InferNetwork *make_net(void) {
   InferNetwork *net;
   CHECK_OK(infer_network_create(&net));
   InferShape xs = {4, {-1, 3, 8, 8}};
-  InferTensorId x, conv, relu, pool, shape, zero, batch, axes, batch1, minus1, target, flat, fc, y;
+  InferTensorId x, conv, relu, pool, flat, fc, y;
   CHECK_OK(infer_network_add_input(net, "x", INFER_DTYPE_F32, &xs, &x));
   CHECK_OK(infer_network_set_dim_name(net, x, 0, "N"));
   const int64_t wd[4] = {4, 3, 3, 3}, bd[1] = {4}, fwd[2] = {10, 64}, fbd[1] = {10};
@@ -62,26 +63,9 @@ static InferNetwork *make_net(void) {
   for (int i = 0; i < 2; i++) pp.kernel[i] = pp.strides[i] = 2, pp.dilations[i] = 1;
   CHECK_OK(infer_network_add_pooling(net, "pool", relu, &pp, &pool));
 
-  InferOpParams p;
-  memset(&p, 0, sizeof p);
-  CHECK_OK(infer_network_add_layer(net, "shape", INFER_OP_SHAPE, &p, 1, &pool, 1, NULL, &shape));
-  int64_t zero_v = 0, minus1_v = -1;
-  InferShape scalar = {0, {0}}, one = {1, {1}};
-  CHECK_OK(infer_network_add_constant(net, "zero", INFER_DTYPE_I64, &scalar, &zero_v, &zero));
-  CHECK_OK(infer_network_add_constant(net, "axes", INFER_DTYPE_I64, &one, &zero_v, &axes));
-  CHECK_OK(infer_network_add_constant(net, "minus1", INFER_DTYPE_I64, &one, &minus1_v, &minus1));
-  InferTensorId gin[2] = {shape, zero};
-  CHECK_OK(infer_network_add_layer(net, "gather", INFER_OP_GATHER, &p, 2, gin, 1, NULL, &batch));
-  p.reshape.kind = INFER_RESHAPE_UNSQUEEZE;
-  InferTensorId uin[2] = {batch, axes};
-  CHECK_OK(infer_network_add_layer(net, "unsqueeze", INFER_OP_RESHAPE, &p, 2, uin, 1, NULL, &batch1));
-  memset(&p, 0, sizeof p);
-  InferTensorId cin[2] = {batch1, minus1};
-  CHECK_OK(infer_network_add_concat(net, "concat", 2, cin, 0, &target));
-  p.reshape.kind = INFER_RESHAPE_SHAPE;
-  InferTensorId rin[2] = {pool, target};
-  CHECK_OK(infer_network_add_layer(net, "flatten", INFER_OP_RESHAPE, &p, 2, rin, 1, NULL, &flat));
+  flat = add_batch_flatten(net, pool, "flatten");
 
+  InferOpParams p;
   InferTensorId fw = add_random(net, "fc.w", 2, fwd), fb = add_random(net, "fc.b", 1, fbd);
   const char *logits_name[1] = {"logits"}, *prob_name[1] = {"prob"};
   memset(&p, 0, sizeof p);
