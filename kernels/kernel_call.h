@@ -24,7 +24,11 @@ typedef struct InferOpCall {
   int n_in;
   InferTensorView *out;
   int n_out;
+  uint32_t flags;               /* INFER_CALL_* choices of the engine, for kernels */
 } InferOpCall;
+
+/* FP32 layers may use TF32 tensor-core math (the engine's precisions allow it). */
+#define INFER_CALL_TF32 1u
 
 static inline const InferTensorView *infer_call_input(const InferOpCall *c, int i) {
   static const InferTensorView absent = {INFER_DTYPE_UNDEFINED, {0, {0}}, 0};

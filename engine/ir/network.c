@@ -222,7 +222,7 @@ static void try_infer_layer(InferNetwork *net, const InferLayer *layer) {
   }
   for (int i = 0; i < layer->n_outputs; i++) memset(&out[i], 0, sizeof out[i]);
   InferOpCall call = {layer->op, layer->name, &layer->params, in, layer->n_inputs, out,
-                      layer->n_outputs};
+                      layer->n_outputs, 0};
   InferStatus *st = info->infer_shape(&call);
   if (st) {
     infer_status_free(st);

@@ -69,7 +69,7 @@ static bool try_fold(Folder *f, int32_t l) {
   }
   memset(out, 0, sizeof out);
   InferOpCall call = {layer->op, layer->name, &layer->params, in, layer->n_inputs, out,
-                      layer->n_outputs};
+                      layer->n_outputs, 0};
   InferStatus *st = info->infer_shape(&call);
   if (st) {
     infer_status_free(st);

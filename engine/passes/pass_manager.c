@@ -11,8 +11,11 @@
  *   8. canonical-forms      MatMul+Add -> Gemm, ReduceMean over H,W -> GlobalAveragePool, ...
  *   9. activation-fusion    Conv/Gemm + bias + activation, Conv + residual Add (+ activation)
  *  10. horizontal-fusion    sibling 1x1 Convs / Gemms on one tensor become one wider layer
+ *  11. precision            FP16 layers where allowed and supported, Casts at region borders
  * Folding and pattern passes run before fusion so that fusion sees the
- * simplest graph; dead code is dropped early so later passes do less. */
+ * simplest graph; dead code is dropped early so later passes do less.
+ * Precision runs last: it looks at the fused layers (a fused conv + bias +
+ * activation is one FP16 layer, not three) and its Casts would block fusion. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,6 +41,8 @@ static const InferPass passes[] = {
    infer_pass_activation_fusion},
   {"horizontal-fusion", "sibling 1x1 Convs/Gemms reading one tensor merged into one layer",
    infer_pass_horizontal_fusion},
+  {"precision", "FP16 layers where allowed and supported (GPU), Casts where regions meet",
+   infer_pass_precision},
 };
 
 const InferPass *infer_passes(int *count) {

@@ -22,6 +22,9 @@ typedef struct InferBackend {
   /* Every layer of the network can run here (shapes/dtypes from `pass`);
    * else an INFER_ERR_UNSUPPORTED status naming the layer and the reason. */
   InferStatus *(*supports_network)(const InferNetwork *net, const InferShapePass *pass);
+  /* One layer in the given dtypes/shapes (data NULL, dims may be -1), for
+   * passes choosing among forms (e.g. FP16). May be NULL. */
+  InferStatus *(*supports_layer)(const InferOpCall *call);
   /* Memory in the backend's address space. */
   InferStatus *(*alloc)(size_t bytes, void **out);
   void (*free)(void *p);
@@ -40,6 +43,19 @@ typedef struct InferBackend {
   /* Refuses an address the device cannot use (host memory given to a GPU
    * engine), before a kernel faults on it. May be NULL. */
   InferStatus *(*check_address)(const void *ptr);
+  /* CUDA-graph style capture of one run on a stream, and its replay (NULL
+   * where the backend has none). capture_end instantiates what was queued
+   * since capture_begin (nothing of it ran). */
+  InferStatus *(*capture_begin)(InferStream *stream);
+  InferStatus *(*capture_end)(InferStream *stream, void **graph);
+  InferStatus *(*graph_launch)(void *graph, InferStream *stream);
+  void (*graph_destroy)(void *graph);
+  /* Tactic timing at build (NULL where there is nothing to choose): whether
+   * the op's kernel has candidates, and timing them for one call whose
+   * buffers are backend memory (runs synchronously). */
+  bool (*layer_tunable)(InferOp op);
+  InferStatus *(*tune_layer)(const InferOpCall *call, void *workspace, size_t workspace_bytes,
+                             int32_t *tactic, double *ms);
   InferStatus *(*stream_create)(InferStream *stream);  /* sets stream->handle */
   void (*stream_destroy)(InferStream *stream);
 } InferBackend;

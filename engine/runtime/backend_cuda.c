@@ -9,9 +9,9 @@
  * matmuls, NMS sorting) get it from a buffer the backend keeps per stream
  * handle (the legacy default stream, NULL, has one too). The buffer is
  * grow-only: it is allocated the first time a layer on that stream needs
- * scratch and replaced when a layer first needs more than it holds; a
- * replacement synchronizes that stream once (the old buffer may still be in
- * use by queued work) before freeing it. After the first run of an engine
+ * scratch and replaced when a layer first needs more than it holds; the
+ * replaced buffer is kept until the stream is destroyed, because queued
+ * work and captured CUDA graphs may still use it. After the first run of an engine
  * at its largest shapes, runs never allocate. A stream's buffer is freed
  * when the stream is destroyed. Each per-stream entry has a lock held while
  * a layer uses the buffer, so contexts that share a stream from several
@@ -120,10 +120,16 @@ static InferStatus *cuda_synchronize(InferStream *stream) {
 
 /* ---- per-stream workspace --------------------------------------------------- */
 
+typedef struct Retired {
+  void *data;
+  struct Retired *next;
+} Retired;
+
 typedef struct Workspace {
   void *stream;           /* cudaStream_t (NULL: the legacy default stream) */
   void *data;
   size_t bytes;
+  Retired *retired;       /* replaced buffers, freed with the stream */
   pthread_mutex_t lock;   /* held while a layer uses `data` */
   struct Workspace *next;
 } Workspace;
@@ -158,10 +164,12 @@ static InferStatus *workspace_reserve(Workspace *w, size_t bytes) {
   if (w->data && w->bytes >= bytes) return NULL;
   size_t want = (bytes + ((size_t)1 << 20) - 1) & ~(((size_t)1 << 20) - 1);
   if (w->data) {
-    /* queued layers on this stream may still read the old buffer */
-    cudaError_t err = cudaStreamSynchronize((cudaStream_t)w->stream);
-    if (err != cudaSuccess) return cuda_fail("cudaStreamSynchronize (workspace growth)", err);
-    cudaFree(w->data);
+    /* queued layers and captured graphs may still use the old buffer */
+    Retired *r = malloc(sizeof *r);
+    if (!r) return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "cuda: out of host memory");
+    r->data = w->data;
+    r->next = w->retired;
+    w->retired = r;
     w->data = NULL;
     w->bytes = 0;
   }
@@ -184,6 +192,12 @@ static void workspace_forget(void *stream) {
   if (!w) return;
   pthread_mutex_lock(&w->lock);
   if (w->data) cudaFree(w->data);
+  while (w->retired) {
+    Retired *r = w->retired;
+    w->retired = r->next;
+    cudaFree(r->data);
+    free(r);
+  }
   pthread_mutex_unlock(&w->lock);
   pthread_mutex_destroy(&w->lock);
   free(w);
@@ -311,6 +325,12 @@ static InferStatus *cuda_supports_network(const InferNetwork *net, const InferSh
   return NULL;
 }
 
+static InferStatus *cuda_supports_layer(const InferOpCall *call) {
+  const InferCudaKernel *k = infer_cuda_kernel(call->op);
+  if (!k) return no_kernel(call->node, call->op);
+  return k->supports(call);
+}
+
 static InferStatus *cuda_run_layer(const InferOpCall *call, InferStream *stream) {
   const InferCudaKernel *k = infer_cuda_kernel(call->op);
   if (!k) return no_kernel(call->node, call->op);
@@ -329,6 +349,55 @@ static InferStatus *cuda_run_layer(const InferOpCall *call, InferStream *stream)
   }
   pthread_mutex_unlock(&w->lock);
   return st;
+}
+
+/* ---- CUDA graphs ---------------------------------------------------------------- */
+
+static InferStatus *cuda_capture_begin(InferStream *stream) {
+  cudaError_t err = cudaStreamBeginCapture(stream_of(stream), cudaStreamCaptureModeThreadLocal);
+  return err == cudaSuccess ? NULL : cuda_fail("cudaStreamBeginCapture", err);
+}
+
+static InferStatus *cuda_capture_end(InferStream *stream, void **graph) {
+  *graph = NULL;
+  cudaGraph_t g = NULL;
+  cudaError_t err = cudaStreamEndCapture(stream_of(stream), &g);
+  if (err != cudaSuccess) return cuda_fail("cudaStreamEndCapture", err);
+  cudaGraphExec_t exec = NULL;
+  err = cudaGraphInstantiate(&exec, g, 0);
+  cudaGraphDestroy(g);
+  if (err != cudaSuccess) return cuda_fail("cudaGraphInstantiate", err);
+  *graph = exec;
+  return NULL;
+}
+
+static InferStatus *cuda_graph_launch(void *graph, InferStream *stream) {
+  cudaError_t err = cudaGraphLaunch((cudaGraphExec_t)graph, stream_of(stream));
+  return err == cudaSuccess ? NULL : cuda_fail("cudaGraphLaunch", err);
+}
+
+static void cuda_graph_destroy(void *graph) {
+  if (graph) cudaGraphExecDestroy((cudaGraphExec_t)graph);
+}
+
+/* ---- tactic timing ------------------------------------------------------------ */
+
+static bool cuda_layer_tunable(InferOp op) {
+  const InferCudaKernel *k = infer_cuda_kernel(op);
+  return k && k->tune;
+}
+
+static InferStatus *cuda_tune_layer(const InferOpCall *call, void *workspace,
+                                    size_t workspace_bytes, int32_t *tactic, double *ms) {
+  const InferCudaKernel *k = infer_cuda_kernel(call->op);
+  *tactic = 0;
+  *ms = 0;
+  if (!k || !k->tune) return NULL;
+  INFER_TRY(k->supports(call));
+  InferCudaExec exec = {NULL, workspace, workspace_bytes};
+  INFER_TRY(k->tune(call, &exec, tactic, ms));
+  cudaError_t err = cudaDeviceSynchronize();
+  return err == cudaSuccess ? NULL : cuda_fail("cudaDeviceSynchronize (after timing)", err);
 }
 
 /* ---- fingerprint ------------------------------------------------------------- */
@@ -363,6 +432,7 @@ static const InferBackend cuda_backend = {
   .host_memory = false,
   .available = cuda_available,
   .supports_network = cuda_supports_network,
+  .supports_layer = cuda_supports_layer,
   .alloc = cuda_alloc,
   .free = cuda_free,
   .run_layer = cuda_run_layer,
@@ -372,6 +442,12 @@ static const InferBackend cuda_backend = {
   .constant_data = cuda_constant_data,
   .copy = cuda_copy,
   .check_address = cuda_check_address,
+  .capture_begin = cuda_capture_begin,
+  .capture_end = cuda_capture_end,
+  .graph_launch = cuda_graph_launch,
+  .graph_destroy = cuda_graph_destroy,
+  .layer_tunable = cuda_layer_tunable,
+  .tune_layer = cuda_tune_layer,
   .stream_create = cuda_stream_create,
   .stream_destroy = cuda_stream_destroy,
 };

@@ -37,6 +37,8 @@ void infer_build_config_set_precisions(InferBuildConfig *cfg, unsigned flags) {
 
 unsigned infer_build_config_precisions(const InferBuildConfig *cfg) { return cfg->precisions; }
 
+void infer_build_config_set_tf32(InferBuildConfig *cfg, bool allow) { cfg->no_tf32 = !allow; }
+
 InferStatus *infer_build_config_set_layer_precision(InferBuildConfig *cfg, const char *layer,
                                                     InferPrecision precision) {
   if (!layer || !*layer)
@@ -131,7 +133,8 @@ InferStatus *infer_build_progress(const InferBuildConfig *cfg, const char *phase
 
 bool infer_build_config_pass_disabled(const InferBuildConfig *cfg, const char *pass) {
   if (!cfg) return false;
-  if (cfg->optimization_level == 0) return true;
+  /* level 0 turns the optimizer off; precision choice is not an optimization */
+  if (cfg->optimization_level == 0 && strcmp(pass, "precision") != 0) return true;
   for (int i = 0; i < cfg->n_disabled_passes; i++)
     if (strcmp(cfg->disabled_passes[i], pass) == 0) return true;
   return false;

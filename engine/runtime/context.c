@@ -45,6 +45,7 @@ InferStatus *infer_context_create(InferEngine *engine, InferContext **out) {
 
 void infer_context_release(InferContext *c) {
   if (!c) return;
+  infer_context_graphs_free(c);
   if (c->buffers && c->backend)
     for (int32_t t = 0; t < c->engine->net->n_tensors; t++) c->backend->free(c->buffers[t]);
   if (c->backend) c->backend->free(c->arena);
@@ -197,7 +198,9 @@ InferStatus *infer_context_enqueue(InferContext *c, InferStream *stream) {
     return infer_status_new(INFER_ERR_INVALID_ARGUMENT,
                             "enqueue: the stream belongs to an engine of another backend");
   c->ran = false;
-  INFER_TRY(infer_context_execute(c, stream));
+  bool done = false;
+  INFER_TRY(infer_context_run_graphed(c, stream, &done));
+  if (!done) INFER_TRY(infer_context_execute(c, stream));
   c->ran = true;
   return NULL;
 }

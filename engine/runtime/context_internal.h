@@ -5,6 +5,8 @@
 #include "backend.h"
 #include "memory_plan.h"
 
+typedef struct InferGraphEntry InferGraphEntry;
+
 struct InferContext {
   InferEngine *engine;
   const InferBackend *backend;
@@ -23,12 +25,22 @@ struct InferContext {
   bool profiling;
   double *layer_ms;           /* per layer, while profiling */
   int64_t *layer_calls;
+  /* captured runs (context_graphs.c) */
+  bool graphs_off;
+  bool capturing;             /* a run is being captured: no host->device copies */
+  InferGraphEntry *graphs;
+  uint64_t graph_clock;
 };
 
 /* Runs every layer of the engine for the bound shapes and addresses. */
 InferStatus *infer_context_execute(InferContext *c, InferStream *stream);
 /* The same for device backends (executor_device.c). */
 InferStatus *infer_context_execute_device(InferContext *c, InferStream *stream);
+
+/* Replays (or captures) the run for the bound shapes and addresses as a
+ * graph where the backend can; *done = false: run it the usual way. */
+InferStatus *infer_context_run_graphed(InferContext *c, InferStream *stream, bool *done);
+void infer_context_graphs_free(InferContext *c);
 
 /* Shared by the executors. */
 size_t infer_view_bytes(const InferTensorView *v);

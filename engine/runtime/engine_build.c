@@ -284,8 +284,11 @@ InferStatus *infer_engine_build(const InferNetwork *net, const InferBuildConfig 
   e->n_source_layers = net->n_layers;
   e->source_hash = net->source_hash;
   e->precisions = cfg ? cfg->precisions : INFER_PRECISION_FP32;
+  if (!cfg || !cfg->no_tf32) e->precisions |= INFER_ENGINE_TF32;
   InferStatus *st = build_engine(net, cfg, e);
   if (!st && be->prepare_engine) st = be->prepare_engine(e);
+  if (!st) st = infer_build_progress(cfg, "timing", 3, 3);
+  if (!st) st = infer_engine_tune(e, cfg);
   if (st) {
     infer_engine_release(e);
     return st;

@@ -3,6 +3,39 @@
 
 #include "backend.h"
 
+/* The precision a layer computes in: that of its first float tensor. */
+static const char *layer_precision(const InferNetwork *net, const InferLayer *l) {
+  for (int i = 0; i < l->n_outputs + l->n_inputs; i++) {
+    InferTensorId t = i < l->n_outputs ? l->outputs[i] : l->inputs[i - l->n_outputs];
+    if (t < 0) continue;
+    InferDType d = net->tensors[t].dtype;
+    if (d == INFER_DTYPE_F16) return "fp16";
+    if (d == INFER_DTYPE_F32) return "fp32";
+    if (d == INFER_DTYPE_I8) return "int8";
+  }
+  return "-";
+}
+
+static bool channels_last(const InferLayer *l) {
+  return (l->op == INFER_OP_CONV && l->params.conv.channels_last) ||
+         (l->op == INFER_OP_POOL && l->params.pool.channels_last);
+}
+
+/* "cudnn-algo-6" for a tuned convolution, the backend's name otherwise. */
+static const char *layer_kernel(const InferEngine *e, const InferLayer *l) {
+  static const char *const algos[] = {"cudnn-algo-0", "cudnn-algo-1", "cudnn-algo-2",
+                                      "cudnn-algo-3", "cudnn-algo-4", "cudnn-algo-5",
+                                      "cudnn-algo-6", "cudnn-algo-7", "cudnn-algo-8"};
+  if (e->backend == INFER_BACKEND_CPU) return "cpu-reference";
+  if ((l->op == INFER_OP_CONV || l->op == INFER_OP_DECONV)) {
+    int32_t t = l->params.conv.tactic;
+    if (t > 0 && t <= (int32_t)(sizeof algos / sizeof algos[0])) return algos[t - 1];
+    return t > 0 ? "cudnn-tuned" : "cudnn-heuristic";
+  }
+  if (l->op == INFER_OP_GEMM || l->op == INFER_OP_MATMUL) return "cublas";
+  return "cuda";
+}
+
 InferStatus *infer_engine_layer_info(const InferEngine *e, int layer, InferLayerInfo *out) {
   if (layer < 0 || layer >= e->net->n_layers)
     return infer_status_new(INFER_ERR_INVALID_ARGUMENT, "engine: no layer %d", layer);
@@ -10,10 +43,9 @@ InferStatus *infer_engine_layer_info(const InferEngine *e, int layer, InferLayer
   const InferTensorDef *o = &e->net->tensors[l->outputs[0]];
   out->name = l->name;
   out->op = infer_op_name(l->op);
-  /* the CPU reference backend computes every layer in FP32, NCHW */
-  out->precision = "fp32";
-  out->layout = "nchw";
-  out->kernel = e->backend == INFER_BACKEND_CPU ? "cpu-reference" : "unknown";
+  out->precision = layer_precision(e->net, l);
+  out->layout = channels_last(l) ? "nhwc" : "nchw";
+  out->kernel = layer_kernel(e, l);
   out->output = o->name;
   out->output_shape = o->shape;
   out->shape_known = o->shape_known && o->dtype != INFER_DTYPE_UNDEFINED;

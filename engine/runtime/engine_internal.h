@@ -16,9 +16,13 @@ typedef struct InferLayerPrecision {
   InferPrecision precision;
 } InferLayerPrecision;
 
+/* Engine flag next to the precision bits: FP32 layers may use TF32. */
+#define INFER_ENGINE_TF32 (1u << 8)
+
 struct InferBuildConfig {
   InferBackendKind backend;
   unsigned precisions;
+  bool no_tf32;
   int32_t n_profiles, n_layer_precisions;
   InferInputProfile *profiles;
   InferLayerPrecision *layer_precisions;
@@ -54,7 +58,7 @@ struct InferEngine {
   InferShape *io_shapes;      /* declared: dims that follow dynamic input dims are -1 */
   InferShape *input_build_shapes; /* the profile's opt shapes */
   InferShape *input_min_shapes, *input_max_shapes;
-  unsigned precisions;        /* allowed when it was built */
+  unsigned precisions;        /* allowed when it was built (| INFER_ENGINE_TF32) */
   int32_t n_source_layers;    /* layers in the network it was built from */
   uint64_t source_hash;       /* the source network's source_hash */
   /* activation memory plan at the profile's max shapes, made on first use
@@ -100,6 +104,10 @@ void infer_shape_pass_free(InferShapePass *pass);
  * have room for the layer's inputs/outputs. */
 void infer_layer_call(const InferLayer *layer, const InferTensorView *views, InferTensorView *in,
                       InferTensorView *out, InferOpCall *call);
+
+/* Times the tunable layers of a prepared engine and records the fastest
+ * tactic in their params (tactic_tuning.c). */
+InferStatus *infer_engine_tune(InferEngine *e, const InferBuildConfig *cfg);
 
 /* The engine's memory plan (computed once, thread-safe), or NULL. */
 InferStatus *infer_engine_memory_plan(InferEngine *engine, const struct InferMemoryPlan **out);

@@ -82,6 +82,9 @@ static InferStatus *run_on_host(InferContext *c, const InferLayer *layer, InferO
 /* A host-only value read as data by a device layer goes up first. */
 static InferStatus *upload(InferContext *c, InferTensorId t, InferStream *stream) {
   size_t bytes = infer_view_bytes(&c->views[t]);
+  /* a graph would keep reading host memory that later runs rewrite */
+  if (c->capturing)
+    return infer_status_new(INFER_ERR_UNSUPPORTED, "a host value cannot be captured in a graph");
   INFER_TRY(infer_ctx_ensure_buffer(c, t, bytes));
   INFER_TRY(c->backend->copy(c->buffers[t], c->host_values[t], bytes, INFER_COPY_HOST_TO_DEVICE,
                              stream));
@@ -126,6 +129,7 @@ static InferStatus *run_layer(InferContext *c, const InferLayer *layer, InferStr
   InferTensorView in[256], out[256];
   InferOpCall call;
   infer_layer_call(layer, c->views, in, out, &call);
+  if (c->engine->precisions & INFER_ENGINE_TF32) call.flags |= INFER_CALL_TF32;
   /* shape functions see host values only */
   for (int i = 0; i < layer->n_inputs; i++)
     if (layer->inputs[i] >= 0) in[i].data = c->host_values[layer->inputs[i]];
@@ -159,6 +163,8 @@ static InferStatus *place_outputs(InferContext *c, InferStream *stream) {
       INFER_TRY(infer_ctx_ensure_buffer(c, t, bytes));
       dst = c->buffers[t];
     }
+    if (bytes && !on_device && c->capturing)
+      return infer_status_new(INFER_ERR_UNSUPPORTED, "a host value cannot be captured in a graph");
     if (bytes)
       INFER_TRY(c->backend->copy(dst, on_device ? v->data : c->host_values[t], bytes,
                                  on_device ? INFER_COPY_DEVICE_TO_DEVICE : INFER_COPY_HOST_TO_DEVICE,

@@ -60,7 +60,7 @@
 
 #define INFER_PLAN_MAGIC "INFERPLN"
 #define INFER_PLAN_MAGIC_SIZE 8
-#define INFER_PLAN_FORMAT_VERSION 1u
+#define INFER_PLAN_FORMAT_VERSION 2u
 #define INFER_PLAN_DATA_ALIGN 64
 
 /* Header field offsets. */

@@ -49,6 +49,7 @@ void infer_layer_call(const InferLayer *layer, const InferTensorView *views, Inf
   call->n_in = layer->n_inputs;
   call->out = out;
   call->n_out = layer->n_outputs;
+  call->flags = 0;
 }
 
 /* Whether every input the layer reads has a host value. */

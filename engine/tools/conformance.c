@@ -161,6 +161,7 @@ static InferStatus *build_bounded(const InferNetwork *net, const ConformanceOpti
   InferBuildConfig *cfg;
   INFER_TRY(infer_build_config_create(&cfg));
   infer_build_config_set_backend(cfg, opt->backend);
+  infer_build_config_set_tf32(cfg, false); /* conformance checks FP32 results */
   InferStatus *st = NULL;
   for (int i = 0; i < n_in && !st; i++)
     if (infer_network_find_tensor(net, in[i].name) != INFER_NO_TENSOR)
@@ -232,6 +233,7 @@ static CaseResult run_case(const char *dir, const char *name, const ConformanceO
   if (!st) st = infer_build_config_create(&cfg);
   if (!st) {
     infer_build_config_set_backend(cfg, opt->backend);
+    infer_build_config_set_tf32(cfg, false); /* conformance checks FP32 results */
     st = infer_engine_build(net, cfg, &engine);
   }
   CaseResult r = CASE_PASS;

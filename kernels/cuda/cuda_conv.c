@@ -1,7 +1,12 @@
-/* Conv and ConvTranspose on cuDNN 9's legacy convolution API, f32.
+/* Conv and ConvTranspose on cuDNN 9's legacy convolution API, f32 or f16
+ * storage, channels-first or channels-last (params.channels_last).
  *
- * Conv: cudnnConvolutionForward (cross-correlation, groups, dilations) with
- * FMA math only (no TF32), so results stay FP32-exact up to summation order.
+ * Conv: cudnnConvolutionForward (cross-correlation, groups, dilations).
+ * f32 uses FMA math only unless the engine allows TF32 (INFER_CALL_TF32);
+ * f16 runs on the tensor cores with FP32 accumulation. Bias + ReLU (or
+ * bias alone) and a residual go through cudnnConvolutionBiasActivationForward
+ * in one kernel where cuDNN allows it (ReLU with any algorithm, identity
+ * with IMPLICIT_PRECOMP_GEMM only).
  * 1-D convolutions run as 2-D with height 1, 3-D through the Nd
  * descriptors. cuDNN wants symmetric pads: when begin != end, the input is
  * first zero-padded by the difference into the workspace and cuDNN gets the
@@ -18,11 +23,13 @@
  * kernel copies the window out (zeros where no input reaches), applying
  * bias and activation on the way.
  *
- * Algorithms come from the v7 heuristics (no timing). Descriptors and the
- * ranked algorithm list are cached per host thread, keyed by the layer's
- * geometry; `workspace` reports the staging buffer plus the first
- * algorithm's workspace, and `run` takes the first algorithm that fits the
- * workspace it is given. One cuDNN handle per host thread. */
+ * Algorithms: the builder times every cuDNN algorithm on the real shapes
+ * (infer_cuda_tune_conv, cudnnFind*AlgorithmEx) and records the fastest in
+ * params.tactic (algorithm + 1); without one, the v7 heuristics' ranking.
+ * Descriptors and the algorithm list are cached per host thread, keyed by
+ * the layer's geometry; `workspace` reports the staging buffer plus the
+ * chosen algorithm's workspace, and `run` takes the first algorithm that
+ * fits the workspace it is given. One cuDNN handle per host thread. */
 #include <cuda_runtime_api.h>
 #include <cudnn.h>
 #include <limits.h>
@@ -40,6 +47,11 @@
  * Spatial dims are right-aligned into three slots (unused slots: size 1). */
 typedef struct ConvPlan {
   int32_t deconv;
+  int32_t half;                /* f16 storage */
+  int32_t channels_last;
+  int32_t tf32;                /* f32 may use TF32 tensor cores */
+  int32_t tactic;              /* algorithm + 1, or 0 */
+  int32_t pad_;
   int32_t nd;                  /* cuDNN spatial dims: 2 (for 1-D and 2-D) or 3 */
   int64_t batch, in_ch, out_ch, group;
   int64_t k[3], s[3], d[3];
@@ -59,6 +71,9 @@ typedef struct ConvEntry {
   cudnnTensorDescriptor_t x, y;
   cudnnFilterDescriptor_t w;
   cudnnConvolutionDescriptor_t conv;
+  cudnnTensorDescriptor_t bias;        /* [1, C, 1, 1] for the fused call */
+  cudnnActivationDescriptor_t relu, identity;
+  bool fused_refused;                  /* cuDNN said NOT_SUPPORTED once */
   int n_algos;
   int algo[CONV_MAX_ALGOS];
   size_t bytes[CONV_MAX_ALGOS];
@@ -102,12 +117,13 @@ static bool has_bias(const InferOpCall *c) {
   return infer_call_has_input(c, 2) && residual_input(c) != 2;
 }
 
+/* Every tensor of the layer has the input's type, f32 or f16. */
 static InferStatus *require_f32(const InferOpCall *c, int i, const char *name) {
-  InferDType t = infer_call_input(c, i)->dtype;
-  if (t == INFER_DTYPE_F32) return NULL;
+  InferDType t = infer_call_input(c, i)->dtype, x = infer_call_input(c, 0)->dtype;
+  if ((t == INFER_DTYPE_F32 || t == INFER_DTYPE_F16) && t == x) return NULL;
   return infer_status_new(INFER_ERR_UNSUPPORTED,
                           "layer '%s' (%s): %s of type %s is not supported on the CUDA backend "
-                          "(f32 only)",
+                          "(f32 or f16, like the input)",
                           c->node, infer_op_name(c->op), name, infer_dtype_name(t));
 }
 
@@ -121,6 +137,8 @@ static InferStatus *supports_common(const InferOpCall *c, bool deconv) {
   INFER_TRY(require_f32(c, 0, "input"));
   INFER_TRY(require_f32(c, 1, "weights"));
   if (has_bias(c)) INFER_TRY(require_f32(c, 2, "bias"));
+  if (p->channels_last && (deconv || p->spatial != 2))
+    return conv_unsupported(c, "channels-last layout other than for a 2-D convolution");
   if (p->has_residual) {
     if (deconv) return conv_unsupported(c, "a fused residual input");
     INFER_TRY(require_f32(c, residual_input(c), "the residual input"));
@@ -165,9 +183,29 @@ static InferStatus *conv_plan(const InferOpCall *c, ConvPlan *pl) {
   bool deconv = c->op == INFER_OP_DECONV;
   memset(pl, 0, sizeof *pl);
   pl->deconv = deconv;
+  pl->half = c->in[0].dtype == INFER_DTYPE_F16;
+  pl->channels_last = p->channels_last;
+  pl->tf32 = !pl->half && (c->flags & INFER_CALL_TF32) != 0;
+  pl->tactic = p->tactic;
   pl->nd = p->spatial == 3 ? 3 : 2;
   pl->group = infer_geo_default1(p->group);
   pl->batch = xs->d[0];
+  /* channels-last: view the shapes as channels-first for the geometry */
+  InferShape xcf = *xs, wcf = *ws, ycf = *ys;
+  if (p->channels_last) {
+    int r = xs->rank;
+    xcf.d[1] = xs->d[r - 1];
+    ycf.d[1] = ys->d[r - 1];
+    wcf.d[1] = ws->d[r - 1];
+    for (int i = 0; i < p->spatial; i++) {
+      xcf.d[2 + i] = xs->d[1 + i];
+      ycf.d[2 + i] = ys->d[1 + i];
+      wcf.d[2 + i] = ws->d[1 + i];
+    }
+    xs = &xcf;
+    ws = &wcf;
+    ys = &ycf;
+  }
   pl->in_ch = xs->d[1];
   pl->out_ch = deconv ? ws->d[1] * pl->group : ws->d[0];
   if (pl->group <= 0 || pl->in_ch % pl->group != 0 || pl->out_ch % pl->group != 0 ||
@@ -226,7 +264,7 @@ static InferStatus *conv_plan(const InferOpCall *c, ConvPlan *pl) {
     const int64_t *sd = deconv ? pl->y_dims : pl->x_dims;
     int64_t n = (deconv ? pl->out_ch : pl->in_ch) * pl->batch * sd[0] * sd[1] * sd[2];
     if (n > INT_MAX) big = 1;
-    pl->stage_bytes = align_up((size_t)n * sizeof(float));
+    pl->stage_bytes = align_up((size_t)n * (pl->half ? 2 : 4));
   }
   if (big)
     return conv_unsupported(c, "a padded or uncropped intermediate of more than 2^31 - 1 "
@@ -249,16 +287,31 @@ static void nd_dims(const ConvPlan *pl, int64_t n, int64_t ch, const int64_t sp[
   for (int i = 0; i < pl->nd; i++) dims[2 + i] = (int)sp[3 - pl->nd + i];
 }
 
+static cudnnDataType_t data_type(const ConvPlan *pl) {
+  return pl->half ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
+}
+
 static cudnnStatus_t set_tensor(cudnnTensorDescriptor_t t, const ConvPlan *pl, int64_t ch,
                                 const int64_t sp[3]) {
   int dims[5], strides[5], nb = pl->nd + 2;
   nd_dims(pl, pl->batch, ch, sp, dims);
   int st = 1;
-  for (int i = nb - 1; i >= 0; i--) {
-    strides[i] = st;
-    st *= dims[i] > 0 ? dims[i] : 1;
+  if (pl->channels_last) {
+    /* channel fastest, then the spatial dims right to left, then batch */
+    strides[1] = 1;
+    st = dims[1] > 0 ? dims[1] : 1;
+    for (int i = nb - 1; i >= 2; i--) {
+      strides[i] = st;
+      st *= dims[i] > 0 ? dims[i] : 1;
+    }
+    strides[0] = st;
+  } else {
+    for (int i = nb - 1; i >= 0; i--) {
+      strides[i] = st;
+      st *= dims[i] > 0 ? dims[i] : 1;
+    }
   }
-  return cudnnSetTensorNdDescriptor(t, CUDNN_DATA_FLOAT, nb, dims, strides);
+  return cudnnSetTensorNdDescriptor(t, data_type(pl), nb, dims, strides);
 }
 
 static void entry_release(ConvEntry *e) {
@@ -266,6 +319,9 @@ static void entry_release(ConvEntry *e) {
   if (e->y) cudnnDestroyTensorDescriptor(e->y);
   if (e->w) cudnnDestroyFilterDescriptor(e->w);
   if (e->conv) cudnnDestroyConvolutionDescriptor(e->conv);
+  if (e->bias) cudnnDestroyTensorDescriptor(e->bias);
+  if (e->relu) cudnnDestroyActivationDescriptor(e->relu);
+  if (e->identity) cudnnDestroyActivationDescriptor(e->identity);
   memset(e, 0, sizeof *e);
 }
 
@@ -283,7 +339,9 @@ static InferStatus *entry_descriptors(const InferOpCall *c, ConvEntry *e) {
   else
     nd_dims(pl, pl->out_ch, pl->in_ch / pl->group, pl->k, wd);
   CUDNN_TRY(c, "cudnnSetFilterNdDescriptor",
-            cudnnSetFilterNdDescriptor(e->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, pl->nd + 2, wd));
+            cudnnSetFilterNdDescriptor(e->w, data_type(pl),
+                                       pl->channels_last ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW,
+                                       pl->nd + 2, wd));
   int pad[3], st[3], dl[3];
   for (int i = 0; i < pl->nd; i++) {
     int j = 3 - pl->nd + i;
@@ -296,14 +354,61 @@ static InferStatus *entry_descriptors(const InferOpCall *c, ConvEntry *e) {
                                             CUDNN_DATA_FLOAT));
   CUDNN_TRY(c, "cudnnSetConvolutionGroupCount",
             cudnnSetConvolutionGroupCount(e->conv, (int)pl->group));
-  /* FMA only: CUDNN_DEFAULT_MATH would allow TF32 tensor cores for f32. */
+  /* f32 without TF32: FMA only, so results stay FP32 up to summation order */
   CUDNN_TRY(c, "cudnnSetConvolutionMathType",
-            cudnnSetConvolutionMathType(e->conv, CUDNN_FMA_MATH));
+            cudnnSetConvolutionMathType(e->conv, pl->half || pl->tf32 ? CUDNN_TENSOR_OP_MATH
+                                                                      : CUDNN_FMA_MATH));
+  /* the fused bias + activation call */
+  int bd[5] = {1, (int)pl->out_ch, 1, 1, 1}, bs[5] = {(int)pl->out_ch, 1, 1, 1, 1};
+  CUDNN_TRY(c, "cudnnCreateTensorDescriptor", cudnnCreateTensorDescriptor(&e->bias));
+  CUDNN_TRY(c, "cudnnSetTensorNdDescriptor",
+            cudnnSetTensorNdDescriptor(e->bias, data_type(pl), pl->nd + 2, bd, bs));
+  CUDNN_TRY(c, "cudnnCreateActivationDescriptor", cudnnCreateActivationDescriptor(&e->relu));
+  CUDNN_TRY(c, "cudnnSetActivationDescriptor",
+            cudnnSetActivationDescriptor(e->relu, CUDNN_ACTIVATION_RELU, CUDNN_PROPAGATE_NAN, 0.0));
+  CUDNN_TRY(c, "cudnnCreateActivationDescriptor", cudnnCreateActivationDescriptor(&e->identity));
+  CUDNN_TRY(c, "cudnnSetActivationDescriptor",
+            cudnnSetActivationDescriptor(e->identity, CUDNN_ACTIVATION_IDENTITY,
+                                         CUDNN_PROPAGATE_NAN, 0.0));
   return NULL;
 }
 
-static bool math_ok(cudnnMathType_t m) {
+static bool math_ok(const ConvPlan *pl, cudnnMathType_t m) {
+  if (pl->half || pl->tf32) return true;
   return m == CUDNN_DEFAULT_MATH || m == CUDNN_FMA_MATH;
+}
+
+/* Moves the tuned algorithm to the front (inserting it when the
+ * heuristics left it out). */
+static void prefer_tactic(cudnnHandle_t h, ConvEntry *e) {
+  int want = e->plan.tactic - 1;
+  if (want < 0) return;
+  bool listed = false;
+  for (int i = 0; i < e->n_algos; i++) listed |= e->algo[i] == want;
+  if (!listed) {
+    size_t bytes = 0;
+    cudnnStatus_t st =
+        e->plan.deconv
+            ? cudnnGetConvolutionBackwardDataWorkspaceSize(h, e->w, e->x, e->conv, e->y,
+                                                           (cudnnConvolutionBwdDataAlgo_t)want,
+                                                           &bytes)
+            : cudnnGetConvolutionForwardWorkspaceSize(h, e->x, e->w, e->conv, e->y,
+                                                      (cudnnConvolutionFwdAlgo_t)want, &bytes);
+    if (st != CUDNN_STATUS_SUCCESS) return;
+    if (e->n_algos == CONV_MAX_ALGOS) e->n_algos--;
+    e->algo[e->n_algos] = want;
+    e->bytes[e->n_algos++] = bytes;
+  }
+  for (int i = 1; i < e->n_algos; i++) {
+    if (e->algo[i] != want) continue;
+    int a = e->algo[i];
+    size_t b = e->bytes[i];
+    memmove(&e->algo[1], &e->algo[0], sizeof e->algo[0] * (size_t)i);
+    memmove(&e->bytes[1], &e->bytes[0], sizeof e->bytes[0] * (size_t)i);
+    e->algo[0] = a;
+    e->bytes[0] = b;
+    return;
+  }
 }
 
 static InferStatus *entry_algorithms(const InferOpCall *c, cudnnHandle_t h, ConvEntry *e) {
@@ -316,7 +421,8 @@ static InferStatus *entry_algorithms(const InferOpCall *c, cudnnHandle_t h, Conv
                                                      CONV_MAX_ALGOS, &got, perf));
     for (int i = 0; i < got && i < CONV_MAX_ALGOS; i++) {
       size_t bytes = 0;
-      if (perf[i].status != CUDNN_STATUS_SUCCESS || !math_ok(perf[i].mathType)) continue;
+      if (perf[i].status != CUDNN_STATUS_SUCCESS || !math_ok(&e->plan, perf[i].mathType))
+        continue;
       if (cudnnGetConvolutionForwardWorkspaceSize(h, e->x, e->w, e->conv, e->y, perf[i].algo,
                                                   &bytes) != CUDNN_STATUS_SUCCESS)
         continue;
@@ -330,7 +436,8 @@ static InferStatus *entry_algorithms(const InferOpCall *c, cudnnHandle_t h, Conv
                                                           CONV_MAX_ALGOS, &got, perf));
     for (int i = 0; i < got && i < CONV_MAX_ALGOS; i++) {
       size_t bytes = 0;
-      if (perf[i].status != CUDNN_STATUS_SUCCESS || !math_ok(perf[i].mathType)) continue;
+      if (perf[i].status != CUDNN_STATUS_SUCCESS || !math_ok(&e->plan, perf[i].mathType))
+        continue;
       if (cudnnGetConvolutionBackwardDataWorkspaceSize(h, e->w, e->x, e->conv, e->y,
                                                        perf[i].algo, &bytes) !=
           CUDNN_STATUS_SUCCESS)
@@ -341,9 +448,10 @@ static InferStatus *entry_algorithms(const InferOpCall *c, cudnnHandle_t h, Conv
   }
   if (e->n_algos == 0)
     return infer_status_new(INFER_ERR_UNSUPPORTED,
-                            "layer '%s' (%s): cuDNN offers no FP32 (non-TF32) algorithm for this "
-                            "convolution",
-                            c->node, infer_op_name(c->op));
+                            "layer '%s' (%s): cuDNN offers no %s algorithm for this convolution",
+                            c->node, infer_op_name(c->op),
+                            e->plan.half ? "FP16" : (e->plan.tf32 ? "FP32" : "FP32 (non-TF32)"));
+  prefer_tactic(h, e);
   return NULL;
 }
 
@@ -396,22 +504,64 @@ size_t infer_cuda_workspace_deconv(const InferOpCall *call) { return conv_worksp
 
 /* ---- run ------------------------------------------------------------------- */
 
+/* The window (pad or crop) geometry between a layer tensor and the stage. */
+static InferCudaWindow stage_window(const ConvPlan *pl, const int64_t dst[3], const int64_t src[3],
+                                    int64_t channels) {
+  InferCudaWindow w;
+  memset(&w, 0, sizeof w);
+  for (int j = 0; j < 3; j++) {
+    w.dst_dims[j] = dst[j];
+    w.src_dims[j] = src[j];
+    w.offset[j] = pl->offset[j];
+  }
+  w.channels_last = pl->channels_last;
+  w.planes = pl->channels_last ? channels : pl->batch * channels;
+  w.images = pl->batch;
+  w.dtype = pl->half ? INFER_DTYPE_F16 : INFER_DTYPE_F32;
+  return w;
+}
+
+/* y = act(conv(x) + bias + residual) in one cuDNN call where it allows:
+ * ReLU with any algorithm, identity with IMPLICIT_PRECOMP_GEMM only. Returns
+ * false (nothing queued) when the layer must take the unfused path. */
+static bool try_fused(const InferOpCall *c, cudnnHandle_t h, ConvEntry *e, int pick,
+                      const void *x, const void *w, const void *bias, const void *res, void *y,
+                      void *ws, size_t ws_bytes, InferStatus **st) {
+  const InferConvParams *p = &c->params->conv;
+  bool relu = p->activation.kind == INFER_UNARY_RELU;
+  if (e->fused_refused || !bias || (res && res == y) || e->plan.deconv) return false;
+  if (!relu && p->activation.kind != INFER_UNARY_NONE) return false;
+  if (!relu && e->algo[pick] != (int)CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM) return false;
+  const float one = 1.0f, zero = 0.0f;
+  cudnnStatus_t r = cudnnConvolutionBiasActivationForward(
+      h, &one, e->x, x, e->w, w, e->conv, (cudnnConvolutionFwdAlgo_t)e->algo[pick], ws, ws_bytes,
+      res ? &one : &zero, e->y, res ? res : y, e->bias, bias, relu ? e->relu : e->identity, e->y,
+      y);
+  if (r == CUDNN_STATUS_NOT_SUPPORTED) {
+    e->fused_refused = true;
+    return false;
+  }
+  if (r != CUDNN_STATUS_SUCCESS) *st = cudnn_error(c, "cudnnConvolutionBiasActivationForward", r);
+  return true;
+}
+
 static InferStatus *conv_run(const InferOpCall *c, const InferCudaExec *ex) {
   const InferConvParams *p = &c->params->conv;
   bool deconv = c->op == INFER_OP_DECONV;
-  float *y = c->out[0].data;
+  void *y = c->out[0].data;
   int64_t ny = infer_shape_numel(&c->out[0].shape);
   if (ny <= 0) return NULL;
-  const float *bias = has_bias(c) ? c->in[2].data : NULL;
-  const float *res = p->has_residual ? c->in[residual_input(c)].data : NULL;
+  const void *bias = has_bias(c) ? c->in[2].data : NULL;
+  const void *res = p->has_residual ? c->in[residual_input(c)].data : NULL;
   ConvPlan pl;
   INFER_TRY(conv_plan(c, &pl));
   InferCudaEpilogue epi = {bias, res, p->activation, pl.out_ch,
-                           pl.out_dims[0] * pl.out_dims[1] * pl.out_dims[2]};
+                           pl.channels_last ? 1 : pl.out_dims[0] * pl.out_dims[1] * pl.out_dims[2],
+                           c->out[0].dtype};
   if (is_empty(c)) {
     /* no input reaches the output: bias (and residual) only */
     if (res != y) INFER_TRY(cuda_try(c, "cudaMemsetAsync",
-                                     cudaMemsetAsync(y, 0, (size_t)ny * sizeof(float),
+                                     cudaMemsetAsync(y, 0, (size_t)ny * (pl.half ? 2 : 4),
                                                      (cudaStream_t)ex->stream)));
     if (res == y) epi.residual = NULL;
     return cuda_try(c, "epilogue kernel", infer_cuda_epilogue(y, ny, &epi, ex->stream));
@@ -439,14 +589,15 @@ static InferStatus *conv_run(const InferOpCall *c, const InferCudaExec *ex) {
   if (cws_bytes == 0) cws = NULL;
   CUDNN_TRY(c, "cudnnSetStream", cudnnSetStream(h, (cudaStream_t)ex->stream));
   const float one = 1.0f, zero = 0.0f;
-  const float *x = c->in[0].data, *w = c->in[1].data;
+  const void *x = c->in[0].data, *w = c->in[1].data;
   if (!deconv) {
     if (pl.staged) {
-      INFER_TRY(cuda_try(c, "pad kernel",
-                         infer_cuda_window_copy(stage, pl.x_dims, x, pl.in_dims, pl.offset,
-                                                pl.batch * pl.in_ch, NULL, ex->stream)));
+      InferCudaWindow win = stage_window(&pl, pl.x_dims, pl.in_dims, pl.in_ch);
+      INFER_TRY(cuda_try(c, "pad kernel", infer_cuda_window_copy(stage, x, &win, NULL, ex->stream)));
       x = stage;
     }
+    InferStatus *st = NULL;
+    if (try_fused(c, h, e, pick, x, w, bias, res, y, cws, cws_bytes, &st)) return st;
     /* A residual living in y already: let cuDNN add the product to it. */
     bool accumulate = res && res == y;
     CUDNN_TRY(c, "cudnnConvolutionForward",
@@ -456,16 +607,15 @@ static InferStatus *conv_run(const InferOpCall *c, const InferCudaExec *ex) {
     if (accumulate) epi.residual = NULL;
     return cuda_try(c, "epilogue kernel", infer_cuda_epilogue(y, ny, &epi, ex->stream));
   }
-  float *dx = pl.staged ? stage : y;
+  void *dx = pl.staged ? stage : y;
   CUDNN_TRY(c, "cudnnConvolutionBackwardData",
             cudnnConvolutionBackwardData(h, &one, e->w, w, e->x, x, e->conv,
                                          (cudnnConvolutionBwdDataAlgo_t)e->algo[pick], cws,
                                          cws_bytes, &zero, e->y, dx));
   if (!pl.staged)
     return cuda_try(c, "epilogue kernel", infer_cuda_epilogue(y, ny, &epi, ex->stream));
-  return cuda_try(c, "crop kernel",
-                  infer_cuda_window_copy(y, pl.out_dims, dx, pl.y_dims, pl.offset,
-                                         pl.batch * pl.out_ch, &epi, ex->stream));
+  InferCudaWindow win = stage_window(&pl, pl.out_dims, pl.y_dims, pl.out_ch);
+  return cuda_try(c, "crop kernel", infer_cuda_window_copy(y, dx, &win, &epi, ex->stream));
 }
 
 InferStatus *infer_cuda_run_conv(const InferOpCall *call, const InferCudaExec *exec) {
@@ -474,4 +624,65 @@ InferStatus *infer_cuda_run_conv(const InferOpCall *call, const InferCudaExec *e
 
 InferStatus *infer_cuda_run_deconv(const InferOpCall *call, const InferCudaExec *exec) {
   return conv_run(call, exec);
+}
+
+/* ---- tuning ------------------------------------------------------------------ */
+
+/* Times every cuDNN algorithm for this layer on its real shapes (the call's
+ * buffers are device memory; their contents do not matter) and returns the
+ * fastest one that fits `exec`'s workspace (after the staging buffer) as a
+ * tactic (algorithm + 1) with its time. Synchronizes the device. */
+InferStatus *infer_cuda_tune_conv(const InferOpCall *c, const InferCudaExec *ex, int32_t *tactic,
+                                  double *ms) {
+  *tactic = 0;
+  *ms = 0;
+  if (infer_shape_numel(&c->out[0].shape) <= 0 || is_empty(c)) return NULL;
+  ConvPlan pl;
+  INFER_TRY(conv_plan(c, &pl));
+  pl.tactic = 0;
+  cudnnHandle_t h = NULL;
+  ConvEntry *e;
+  INFER_TRY(get_handle(c, &h));
+  INFER_TRY(entry_get(c, h, &pl, &e));
+  if (ex->workspace_bytes < pl.stage_bytes) return NULL;
+  size_t avail = ex->workspace_bytes - pl.stage_bytes;
+  void *cws = (char *)ex->workspace + pl.stage_bytes;
+  CUDNN_TRY(c, "cudnnSetStream", cudnnSetStream(h, (cudaStream_t)ex->stream));
+  int got = 0;
+  if (!pl.deconv) {
+    const void *x = c->in[0].data;
+    if (pl.staged) x = ex->workspace; /* the padded input: same sizes, contents irrelevant */
+    cudnnConvolutionFwdAlgoPerf_t perf[CONV_MAX_ALGOS];
+    CUDNN_TRY(c, "cudnnFindConvolutionForwardAlgorithmEx",
+              cudnnFindConvolutionForwardAlgorithmEx(h, e->x, x, e->w, c->in[1].data, e->conv,
+                                                     e->y, c->out[0].data, CONV_MAX_ALGOS, &got,
+                                                     perf, cws, avail));
+    for (int i = 0; i < got; i++)
+      if (perf[i].status == CUDNN_STATUS_SUCCESS && math_ok(&pl, perf[i].mathType) &&
+          perf[i].memory <= avail) {
+        *tactic = (int32_t)perf[i].algo + 1;
+        *ms = perf[i].time;
+        return NULL;
+      }
+  } else {
+    void *dx = pl.staged ? ex->workspace : c->out[0].data;
+    cudnnConvolutionBwdDataAlgoPerf_t perf[CONV_MAX_ALGOS];
+    CUDNN_TRY(c, "cudnnFindConvolutionBackwardDataAlgorithmEx",
+              cudnnFindConvolutionBackwardDataAlgorithmEx(h, e->w, c->in[1].data, e->x,
+                                                          c->in[0].data, e->conv, e->y, dx,
+                                                          CONV_MAX_ALGOS, &got, perf, cws, avail));
+    for (int i = 0; i < got; i++)
+      if (perf[i].status == CUDNN_STATUS_SUCCESS && math_ok(&pl, perf[i].mathType) &&
+          perf[i].memory <= avail) {
+        *tactic = (int32_t)perf[i].algo + 1;
+        *ms = perf[i].time;
+        return NULL;
+      }
+  }
+  return NULL;
+}
+
+InferStatus *infer_cuda_tune_deconv(const InferOpCall *c, const InferCudaExec *ex,
+                                    int32_t *tactic, double *ms) {
+  return infer_cuda_tune_conv(c, ex, tactic, ms);
 }

@@ -1,8 +1,22 @@
 /* Fused epilogues and helper kernels for the cuDNN / cuBLAS layers; see
- * cuda_epilogue.h. All loops are grid-stride over the output elements. */
+ * cuda_epilogue.h. All loops are grid-stride over the output elements;
+ * F16 tensors are computed in float and rounded once on the store. */
+#include <cuda_fp16.h>
+
 #include "cuda_epilogue.h"
 
 static inline cudaStream_t as_stream(void *s) { return (cudaStream_t)s; }
+
+static __device__ __forceinline__ float ld(const float *p, int64_t i) { return p[i]; }
+static __device__ __forceinline__ float ld(const __half *p, int64_t i) {
+  return __half2float(p[i]);
+}
+static __device__ __forceinline__ void st(float *p, int64_t i, float v) { p[i] = v; }
+static __device__ __forceinline__ void st(__half *p, int64_t i, float v) {
+  p[i] = __float2half_rn(v);
+}
+
+static bool is_half(InferDType t) { return t == INFER_DTYPE_F16; }
 
 extern "C" bool infer_cuda_epilogue_is_noop(const InferCudaEpilogue *e) {
   return !e || (!e->bias && !e->residual && e->act.kind == INFER_UNARY_NONE);
@@ -10,44 +24,57 @@ extern "C" bool infer_cuda_epilogue_is_noop(const InferCudaEpilogue *e) {
 
 /* ---- y = act(y + bias + residual) --------------------------------------- */
 
-__global__ void epilogue_kernel(float *y, int64_t n, const float *bias, const float *res,
-                                InferActivation act, int64_t channels, int64_t inner) {
+template <typename T>
+__global__ void epilogue_kernel(T *y, int64_t n, const T *bias, const T *res, InferActivation act,
+                                int64_t channels, int64_t inner) {
   INFER_CUDA_GRID_STRIDE(i, n) {
-    float v = y[i];
-    if (bias) v += bias[(i / inner) % channels];
-    if (res) v += res[i];
-    y[i] = infer_cuda_act(act, v);
+    float v = ld(y, i);
+    if (bias) v += ld(bias, (i / inner) % channels);
+    if (res) v += ld(res, i);
+    st(y, i, infer_cuda_act(act, v));
   }
 }
 
 /* Bias only, with no residual or activation: the most common conv case,
  * one block row per channel plane so no division per element. */
-__global__ void bias_planes_kernel(float *y, int64_t planes, int64_t inner, const float *bias,
+template <typename T>
+__global__ void bias_planes_kernel(T *y, int64_t planes, int64_t inner, const T *bias,
                                    int64_t channels, InferActivation act) {
   for (int64_t p = blockIdx.y; p < planes; p += gridDim.y) {
-    float b = bias[p % channels];
-    float *yp = y + p * inner;
+    float b = ld(bias, p % channels);
+    T *yp = y + p * inner;
     for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < inner;
          i += (int64_t)gridDim.x * blockDim.x)
-      yp[i] = infer_cuda_act(act, yp[i] + b);
+      st(yp, i, infer_cuda_act(act, ld(yp, i) + b));
   }
 }
 
-extern "C" cudaError_t infer_cuda_epilogue(float *y, int64_t n, const InferCudaEpilogue *e,
-                                           void *stream) {
-  if (n <= 0 || infer_cuda_epilogue_is_noop(e)) return cudaSuccess;
-  int64_t inner = e->inner > 0 ? e->inner : 1, channels = e->channels > 0 ? e->channels : 1;
-  if (e->bias && !e->residual) {
+template <typename T>
+static void epilogue_launch(T *y, int64_t n, const InferCudaEpilogue *e, int64_t channels,
+                            int64_t inner, cudaStream_t s) {
+  const T *bias = (const T *)e->bias, *res = (const T *)e->residual;
+  if (bias && !res && inner > 1) {
     int64_t planes = n / inner;
     unsigned gx = infer_cuda_blocks(inner);
     if (gx > 64) gx = 64;
     unsigned gy = planes > 65535 ? 65535u : (unsigned)planes;
-    bias_planes_kernel<<<dim3(gx, gy), INFER_CUDA_THREADS, 0, as_stream(stream)>>>(
-        y, planes, inner, e->bias, channels, e->act);
+    bias_planes_kernel<T><<<dim3(gx, gy), INFER_CUDA_THREADS, 0, s>>>(y, planes, inner, bias,
+                                                                      channels, e->act);
   } else {
-    epilogue_kernel<<<infer_cuda_blocks(n), INFER_CUDA_THREADS, 0, as_stream(stream)>>>(
-        y, n, e->bias, e->residual, e->act, channels, inner);
+    epilogue_kernel<T><<<infer_cuda_blocks(n), INFER_CUDA_THREADS, 0, s>>>(y, n, bias, res,
+                                                                            e->act, channels,
+                                                                            inner);
   }
+}
+
+extern "C" cudaError_t infer_cuda_epilogue(void *y, int64_t n, const InferCudaEpilogue *e,
+                                           void *stream) {
+  if (n <= 0 || infer_cuda_epilogue_is_noop(e)) return cudaSuccess;
+  int64_t inner = e->inner > 0 ? e->inner : 1, channels = e->channels > 0 ? e->channels : 1;
+  if (is_half(e->dtype))
+    epilogue_launch<__half>((__half *)y, n, e, channels, inner, as_stream(stream));
+  else
+    epilogue_launch<float>((float *)y, n, e, channels, inner, as_stream(stream));
   return cudaGetLastError();
 }
 
@@ -55,78 +82,104 @@ extern "C" cudaError_t infer_cuda_epilogue(float *y, int64_t n, const InferCudaE
 
 struct WindowArgs {
   int64_t dst[3], src[3], off[3];
-  int64_t planes, channels;
-  const float *bias;
+  int64_t planes, images, channels;
+  const void *bias;
   InferActivation act;
-  bool epilogue;
+  bool epilogue, channels_last;
 };
 
-__global__ void window_copy_kernel(float *dst, const float *src, WindowArgs a) {
+template <typename T>
+__global__ void window_copy_kernel(T *dst, const T *src, WindowArgs a) {
   int64_t dst_plane = a.dst[0] * a.dst[1] * a.dst[2];
   int64_t src_plane = a.src[0] * a.src[1] * a.src[2];
-  int64_t n = a.planes * dst_plane;
+  int64_t n = (a.channels_last ? a.images : 1) * a.planes * dst_plane;
   INFER_CUDA_GRID_STRIDE(i, n) {
-    int64_t x = i % a.dst[2], t = i / a.dst[2];
+    int64_t p, t;
+    if (a.channels_last) {
+      p = i % a.planes; /* the channel */
+      t = i / a.planes;
+    } else {
+      t = i;
+    }
+    int64_t x = t % a.dst[2];
+    t /= a.dst[2];
     int64_t y = t % a.dst[1];
     t /= a.dst[1];
-    int64_t z = t % a.dst[0], p = t / a.dst[0];
+    int64_t z = t % a.dst[0];
+    t /= a.dst[0];
+    if (!a.channels_last) p = t;
     int64_t sx = x + a.off[2], sy = y + a.off[1], sz = z + a.off[0];
     float v = 0.0f;
-    if (sx >= 0 && sx < a.src[2] && sy >= 0 && sy < a.src[1] && sz >= 0 && sz < a.src[0])
-      v = src[p * src_plane + (sz * a.src[1] + sy) * a.src[2] + sx];
+    if (sx >= 0 && sx < a.src[2] && sy >= 0 && sy < a.src[1] && sz >= 0 && sz < a.src[0]) {
+      int64_t pos = (sz * a.src[1] + sy) * a.src[2] + sx;
+      v = a.channels_last ? ld(src, (t * src_plane + pos) * a.planes + p)
+                          : ld(src, p * src_plane + pos);
+    }
     if (a.epilogue) {
-      if (a.bias) v += a.bias[p % a.channels];
+      if (a.bias) v += ld((const T *)a.bias, p % a.channels);
       v = infer_cuda_act(a.act, v);
     }
-    dst[i] = v;
+    st(dst, i, v);
   }
 }
 
-extern "C" cudaError_t infer_cuda_window_copy(float *dst, const int64_t dst_dims[3],
-                                              const float *src, const int64_t src_dims[3],
-                                              const int64_t offset[3], int64_t planes,
+extern "C" cudaError_t infer_cuda_window_copy(void *dst, const void *src,
+                                              const InferCudaWindow *w,
                                               const InferCudaEpilogue *e, void *stream) {
   WindowArgs a;
   for (int i = 0; i < 3; i++) {
-    a.dst[i] = dst_dims[i];
-    a.src[i] = src_dims[i];
-    a.off[i] = offset[i];
+    a.dst[i] = w->dst_dims[i];
+    a.src[i] = w->src_dims[i];
+    a.off[i] = w->offset[i];
   }
-  a.planes = planes;
+  a.planes = w->planes;
+  a.images = w->images > 0 ? w->images : 1;
+  a.channels_last = w->channels_last;
   a.epilogue = !infer_cuda_epilogue_is_noop(e);
   a.bias = a.epilogue ? e->bias : NULL;
   a.channels = a.epilogue && e->channels > 0 ? e->channels : 1;
   a.act = e ? e->act : InferActivation{INFER_UNARY_NONE, 0.0f, 0.0f};
-  int64_t n = planes * dst_dims[0] * dst_dims[1] * dst_dims[2];
+  int64_t n = (a.channels_last ? a.images : 1) * a.planes * a.dst[0] * a.dst[1] * a.dst[2];
   if (n <= 0) return cudaSuccess;
-  window_copy_kernel<<<infer_cuda_blocks(n), INFER_CUDA_THREADS, 0, as_stream(stream)>>>(dst, src,
-                                                                                         a);
+  unsigned blocks = infer_cuda_blocks(n);
+  if (is_half(w->dtype))
+    window_copy_kernel<__half><<<blocks, INFER_CUDA_THREADS, 0, as_stream(stream)>>>(
+        (__half *)dst, (const __half *)src, a);
+  else
+    window_copy_kernel<float><<<blocks, INFER_CUDA_THREADS, 0, as_stream(stream)>>>(
+        (float *)dst, (const float *)src, a);
   return cudaGetLastError();
 }
 
 /* ---- Gemm's C ------------------------------------------------------------- */
 
-__global__ void broadcast_2d_kernel(float *y, int64_t m, int64_t n, const float *c, int64_t s0,
+template <typename T>
+__global__ void broadcast_2d_kernel(T *y, int64_t m, int64_t n, const T *c, int64_t s0,
                                     int64_t s1, float beta) {
   INFER_CUDA_GRID_STRIDE(i, m * n) {
     int64_t r = i / n, col = i % n;
-    y[i] = beta * c[r * s0 + col * s1];
+    st(y, i, beta * ld(c, r * s0 + col * s1));
   }
 }
 
-extern "C" cudaError_t infer_cuda_broadcast_2d(float *y, int64_t m, int64_t n, const float *c,
-                                               int64_t s0, int64_t s1, float beta,
-                                               void *stream) {
+extern "C" cudaError_t infer_cuda_broadcast_2d(void *y, InferDType dtype, int64_t m, int64_t n,
+                                               const void *c, int64_t s0, int64_t s1,
+                                               float beta, void *stream) {
   if (m * n <= 0) return cudaSuccess;
-  broadcast_2d_kernel<<<infer_cuda_blocks(m * n), INFER_CUDA_THREADS, 0, as_stream(stream)>>>(
-      y, m, n, c, s0, s1, beta);
+  unsigned blocks = infer_cuda_blocks(m * n);
+  if (is_half(dtype))
+    broadcast_2d_kernel<__half><<<blocks, INFER_CUDA_THREADS, 0, as_stream(stream)>>>(
+        (__half *)y, m, n, (const __half *)c, s0, s1, beta);
+  else
+    broadcast_2d_kernel<float><<<blocks, INFER_CUDA_THREADS, 0, as_stream(stream)>>>(
+        (float *)y, m, n, (const float *)c, s0, s1, beta);
   return cudaGetLastError();
 }
 
 /* ---- MatMul batch pointers ------------------------------------------------ */
 
-__global__ void batch_pointers_kernel(const float **ap, const float **bp, float **yp,
-                                      const float *a, const float *b, float *y, int64_t batches,
+__global__ void batch_pointers_kernel(const char **ap, const char **bp, char **yp, const char *a,
+                                      const char *b, char *y, size_t elem, int64_t batches,
                                       InferCudaBatchMap map) {
   INFER_CUDA_GRID_STRIDE(i, batches) {
     int64_t oa = 0, ob = 0, t = i;
@@ -136,18 +189,20 @@ __global__ void batch_pointers_kernel(const float **ap, const float **bp, float 
       oa += c * map.sa[d];
       ob += c * map.sb[d];
     }
-    ap[i] = a + oa * map.a_mat;
-    bp[i] = b + ob * map.b_mat;
-    yp[i] = y + i * map.y_mat;
+    ap[i] = a + (size_t)(oa * map.a_mat) * elem;
+    bp[i] = b + (size_t)(ob * map.b_mat) * elem;
+    yp[i] = y + (size_t)(i * map.y_mat) * elem;
   }
 }
 
-extern "C" cudaError_t infer_cuda_batch_pointers(const float **a_ptrs, const float **b_ptrs,
-                                                 float **y_ptrs, const float *a, const float *b,
-                                                 float *y, int64_t batches,
+extern "C" cudaError_t infer_cuda_batch_pointers(const void **a_ptrs, const void **b_ptrs,
+                                                 void **y_ptrs, const void *a, const void *b,
+                                                 void *y, size_t elem, int64_t batches,
                                                  const InferCudaBatchMap *map, void *stream) {
   if (batches <= 0) return cudaSuccess;
   batch_pointers_kernel<<<infer_cuda_blocks(batches), INFER_CUDA_THREADS, 0,
-                          as_stream(stream)>>>(a_ptrs, b_ptrs, y_ptrs, a, b, y, batches, *map);
+                          as_stream(stream)>>>((const char **)a_ptrs, (const char **)b_ptrs,
+                                               (char **)y_ptrs, (const char *)a,
+                                               (const char *)b, (char *)y, elem, batches, *map);
   return cudaGetLastError();
 }

@@ -24,33 +24,45 @@ extern "C" {
 #endif
 
 /* What is applied to every element i of y, in this order: + bias[c] with
- * c = (i / inner) % channels, + residual[i], then the activation. */
+ * c = (i / inner) % channels, + residual[i], then the activation. y, bias
+ * and residual share `dtype` (F32 or F16; F16 is computed in float). For a
+ * channels-last tensor inner is 1. */
 typedef struct InferCudaEpilogue {
-  const float *bias;      /* per channel, or NULL */
-  const float *residual;  /* shaped like y, or NULL; may alias y */
+  const void *bias;       /* per channel, or NULL */
+  const void *residual;   /* shaped like y, or NULL; may alias y */
   InferActivation act;    /* kind NONE: none */
   int64_t channels;       /* bias length (>= 1 when bias is set) */
   int64_t inner;          /* elements per channel plane */
+  InferDType dtype;       /* INFER_DTYPE_UNDEFINED means F32 */
 } InferCudaEpilogue;
 
 /* True when the epilogue changes nothing (no bias, residual or activation). */
 bool infer_cuda_epilogue_is_noop(const InferCudaEpilogue *e);
 
 /* y[i] = act(y[i] + bias + residual[i]) for i < n. */
-cudaError_t infer_cuda_epilogue(float *y, int64_t n, const InferCudaEpilogue *e, void *stream);
+cudaError_t infer_cuda_epilogue(void *y, int64_t n, const InferCudaEpilogue *e, void *stream);
 
 /* dst[p, o] = src[p, o + offset] where every spatial coordinate lies inside
  * src, else 0, for planes p < planes and the three right-aligned spatial
  * dims (unused leading dims are 1); then the epilogue e (may be NULL) with
  * channel = p % e->channels (e->inner is ignored). A negative offset pads,
- * a positive one crops. */
-cudaError_t infer_cuda_window_copy(float *dst, const int64_t dst_dims[3], const float *src,
-                                   const int64_t src_dims[3], const int64_t offset[3],
-                                   int64_t planes, const InferCudaEpilogue *e, void *stream);
+ * a positive one crops. Elements of `dtype` (F32 or F16). With
+ * `channels_last`, each spatial position holds `planes` contiguous values
+ * per image instead ([images, d0, d1, d2, planes], images = batch). */
+typedef struct InferCudaWindow {
+  int64_t dst_dims[3], src_dims[3], offset[3];
+  int64_t planes;          /* channels-first: batch * channels; channels-last: channels */
+  int64_t images;          /* channels-last only: the batch */
+  bool channels_last;
+  InferDType dtype;
+} InferCudaWindow;
+cudaError_t infer_cuda_window_copy(void *dst, const void *src, const InferCudaWindow *w,
+                                   const InferCudaEpilogue *e, void *stream);
 
-/* y[i, j] = beta * c[i * s0 + j * s1] for an [m, n] row-major y. */
-cudaError_t infer_cuda_broadcast_2d(float *y, int64_t m, int64_t n, const float *c, int64_t s0,
-                                    int64_t s1, float beta, void *stream);
+/* y[i, j] = beta * c[i * s0 + j * s1] for an [m, n] row-major y of dtype
+ * (F32 or F16; c has the same dtype). */
+cudaError_t infer_cuda_broadcast_2d(void *y, InferDType dtype, int64_t m, int64_t n, const void *c,
+                                    int64_t s0, int64_t s1, float beta, void *stream);
 
 /* The pointers of a broadcast batched product: for batch b < batches (a
  * linear index over `dims`, rank dims), a_ptrs[b] = a + off_a(b) * a_mat
@@ -63,9 +75,10 @@ typedef struct InferCudaBatchMap {
   int64_t a_mat, b_mat, y_mat; /* elements per matrix */
 } InferCudaBatchMap;
 
-cudaError_t infer_cuda_batch_pointers(const float **a_ptrs, const float **b_ptrs, float **y_ptrs,
-                                      const float *a, const float *b, float *y, int64_t batches,
-                                      const InferCudaBatchMap *map, void *stream);
+/* Element size `elem` bytes (4 for F32, 2 for F16). */
+cudaError_t infer_cuda_batch_pointers(const void **a_ptrs, const void **b_ptrs, void **y_ptrs,
+                                      const void *a, const void *b, void *y, size_t elem,
+                                      int64_t batches, const InferCudaBatchMap *map, void *stream);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,6 @@
-/* Gemm and numpy MatMul on cuBLAS, f32 with FP32 compute (CUBLAS_COMPUTE_32F
- * under the default math mode: no TF32). Row-major products are computed as
+/* Gemm and numpy MatMul on cuBLAS, f32 or f16 storage with FP32 compute
+ * (CUBLAS_COMPUTE_32F; CUBLAS_COMPUTE_32F_FAST_TF32 for f32 when the engine
+ * allows TF32; f16 runs on the tensor cores with FP32 accumulation). Row-major products are computed as
  * the column-major transposed product (Y^T = B^T A^T), i.e. by swapping the
  * operands. Gemm: beta * C is broadcast into Y by a kernel first, then
  * cuBLAS accumulates alpha * op(A) op(B) with beta = 1 (so C may alias Y).
@@ -73,6 +74,8 @@ static InferStatus *bind_handle(const InferOpCall *c, const InferCudaExec *ex, s
  * [k, m] transposed), B stored [k, n] (or [n, k]). Batched when count > 1:
  * strides in elements (0 repeats one matrix). */
 typedef struct RowMajorGemm {
+  cudaDataType_t type;            /* of A, B and Y */
+  cublasComputeType_t compute;
   bool ta, tb;
   int64_t m, n, k, count;
   long long stride_a, stride_b, stride_y;
@@ -80,39 +83,51 @@ typedef struct RowMajorGemm {
 } RowMajorGemm;
 
 static InferStatus *run_gemm(const InferOpCall *c, cublasHandle_t h, const RowMajorGemm *g,
-                             const float *a, const float *b, float *y) {
+                             const void *a, const void *b, void *y) {
   int m = (int)g->m, n = (int)g->n, k = (int)g->k;
   int lda = (int)(g->ta ? g->m : g->k), ldb = (int)(g->tb ? g->k : g->n);
   cublasOperation_t oa = g->ta ? CUBLAS_OP_T : CUBLAS_OP_N;
   cublasOperation_t ob = g->tb ? CUBLAS_OP_T : CUBLAS_OP_N;
   if (g->count == 1) {
     BLAS_TRY(c, "cublasGemmEx",
-             cublasGemmEx(h, ob, oa, n, m, k, &g->alpha, b, CUDA_R_32F, ldb, a, CUDA_R_32F, lda,
-                          &g->beta, y, CUDA_R_32F, n, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+             cublasGemmEx(h, ob, oa, n, m, k, &g->alpha, b, g->type, ldb, a, g->type, lda,
+                          &g->beta, y, g->type, n, g->compute, CUBLAS_GEMM_DEFAULT));
     return NULL;
   }
   BLAS_TRY(c, "cublasGemmStridedBatchedEx",
-           cublasGemmStridedBatchedEx(h, ob, oa, n, m, k, &g->alpha, b, CUDA_R_32F, ldb,
-                                      g->stride_b, a, CUDA_R_32F, lda, g->stride_a, &g->beta, y,
-                                      CUDA_R_32F, n, g->stride_y, (int)g->count,
-                                      CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+           cublasGemmStridedBatchedEx(h, ob, oa, n, m, k, &g->alpha, b, g->type, ldb,
+                                      g->stride_b, a, g->type, lda, g->stride_a, &g->beta, y,
+                                      g->type, n, g->stride_y, (int)g->count, g->compute,
+                                      CUBLAS_GEMM_DEFAULT));
   return NULL;
 }
 
+static bool is_half(const InferOpCall *c) { return c->in[0].dtype == INFER_DTYPE_F16; }
+
+static size_t elem_size(const InferOpCall *c) { return is_half(c) ? 2 : 4; }
+
+/* Storage and compute types of the layer's products. */
+static void gemm_types(const InferOpCall *c, RowMajorGemm *g) {
+  g->type = is_half(c) ? CUDA_R_16F : CUDA_R_32F;
+  g->compute = !is_half(c) && (c->flags & INFER_CALL_TF32) ? CUBLAS_COMPUTE_32F_FAST_TF32
+                                                           : CUBLAS_COMPUTE_32F;
+}
+
 static InferStatus *activation(const InferOpCall *c, const InferCudaExec *ex,
-                               const InferActivation *act, float *y, int64_t n) {
-  InferCudaEpilogue e = {NULL, NULL, *act, 1, 1};
+                               const InferActivation *act, void *y, int64_t n) {
+  InferCudaEpilogue e = {NULL, NULL, *act, 1, 1, c->out[0].dtype};
   return cuda_try(c, "activation kernel", infer_cuda_epilogue(y, n, &e, ex->stream));
 }
 
 static InferStatus *mm_supports(const InferOpCall *c, int n_inputs, const InferActivation *act) {
+  InferDType first = infer_call_input(c, 0)->dtype;
   for (int i = 0; i < n_inputs; i++) {
     if (i >= 2 && !infer_call_has_input(c, i)) continue;
     InferDType t = infer_call_input(c, i)->dtype;
-    if (t != INFER_DTYPE_F32)
+    if ((t != INFER_DTYPE_F32 && t != INFER_DTYPE_F16) || t != first)
       return infer_status_new(INFER_ERR_UNSUPPORTED,
                               "layer '%s' (%s): input %d of type %s is not supported on the CUDA "
-                              "backend (f32 only)",
+                              "backend (f32 or f16, all inputs alike)",
                               c->node, infer_op_name(c->op), i, infer_dtype_name(t));
   }
   if ((int)act->kind < 0 || act->kind >= INFER_UNARY_KIND_COUNT)
@@ -143,9 +158,10 @@ size_t infer_cuda_workspace_gemm(const InferOpCall *call) {
 InferStatus *infer_cuda_run_gemm(const InferOpCall *c, const InferCudaExec *ex) {
   const InferGemmParams *p = &c->params->gemm;
   const InferShape *as = &c->in[0].shape, *bs = &c->in[1].shape, *ys = &c->out[0].shape;
-  float *y = c->out[0].data;
-  RowMajorGemm g = {p->trans_a, p->trans_b, ys->d[0], ys->d[1], p->trans_a ? as->d[0] : as->d[1],
-                    1, 0, 0, 0, p->alpha, 0.0f};
+  void *y = c->out[0].data;
+  RowMajorGemm g = {CUDA_R_32F, CUBLAS_COMPUTE_32F, p->trans_a, p->trans_b, ys->d[0], ys->d[1],
+                    p->trans_a ? as->d[0] : as->d[1], 1, 0, 0, 0, p->alpha, 0.0f};
+  gemm_types(c, &g);
   int64_t kb = p->trans_b ? bs->d[1] : bs->d[0];
   int64_t ma = p->trans_a ? as->d[1] : as->d[0], nb = p->trans_b ? bs->d[0] : bs->d[1];
   if (kb != g.k || ma != g.m || nb != g.n)
@@ -163,14 +179,14 @@ InferStatus *infer_cuda_run_gemm(const InferOpCall *c, const InferCudaExec *ex) 
       own *= cs->d[i];
     }
     INFER_TRY(cuda_try(c, "C broadcast kernel",
-                       infer_cuda_broadcast_2d(y, g.m, g.n, c->in[2].data, st[0], st[1], p->beta,
-                                               ex->stream)));
+                       infer_cuda_broadcast_2d(y, c->out[0].dtype, g.m, g.n, c->in[2].data,
+                                               st[0], st[1], p->beta, ex->stream)));
     g.beta = 1.0f;
   }
   if (g.k == 0) {
     if (!has_c)
       INFER_TRY(cuda_try(c, "cudaMemsetAsync",
-                         cudaMemsetAsync(y, 0, (size_t)(g.m * g.n) * sizeof(float),
+                         cudaMemsetAsync(y, 0, (size_t)(g.m * g.n) * elem_size(c),
                                          (cudaStream_t)ex->stream)));
   } else {
     cublasHandle_t h;
@@ -268,39 +284,41 @@ size_t infer_cuda_workspace_matmul(const InferOpCall *call) {
 }
 
 static InferStatus *matmul_pointers(const InferOpCall *c, const InferCudaExec *ex,
-                                    const MatMulPlan *pl, float *y) {
+                                    const MatMulPlan *pl, void *y) {
   if (!ex->workspace || ex->workspace_bytes < pl->pointer_bytes)
     return infer_status_new(INFER_ERR_INTERNAL,
                             "layer '%s' (matmul): workspace of %zu bytes, %zu needed", c->node,
                             ex->workspace_bytes, pl->pointer_bytes);
-  const float **ap = ex->workspace;
-  const float **bp = ap + pl->batches;
-  float **yp = (float **)(bp + pl->batches);
+  const void **ap = ex->workspace;
+  const void **bp = ap + pl->batches;
+  void **yp = (void **)(bp + pl->batches);
   INFER_TRY(cuda_try(c, "batch pointer kernel",
                      infer_cuda_batch_pointers(ap, bp, yp, c->in[0].data, c->in[1].data, y,
-                                               pl->batches, &pl->map, ex->stream)));
+                                               elem_size(c), pl->batches, &pl->map, ex->stream)));
+  RowMajorGemm g;
+  gemm_types(c, &g);
   cublasHandle_t h;
   INFER_TRY(bind_handle(c, ex, pl->pointer_bytes, &h));
   int m = (int)pl->m, n = (int)pl->n, k = (int)pl->k;
   const float one = 1.0f, zero = 0.0f;
   BLAS_TRY(c, "cublasGemmBatchedEx",
            cublasGemmBatchedEx(h, CUBLAS_OP_N, CUBLAS_OP_N, n, m, k, &one,
-                               (const void *const *)bp, CUDA_R_32F, n, (const void *const *)ap,
-                               CUDA_R_32F, k, &zero, (void *const *)yp, CUDA_R_32F, n,
-                               (int)pl->batches, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+                               (const void *const *)bp, g.type, n, (const void *const *)ap,
+                               g.type, k, &zero, (void *const *)yp, g.type, n,
+                               (int)pl->batches, g.compute, CUBLAS_GEMM_DEFAULT));
   return NULL;
 }
 
 InferStatus *infer_cuda_run_matmul(const InferOpCall *c, const InferCudaExec *ex) {
   MatMulPlan pl;
   INFER_TRY(matmul_plan(c, &pl));
-  float *y = c->out[0].data;
+  void *y = c->out[0].data;
   int64_t ny = pl.batches * pl.m * pl.n;
   const InferActivation *act = &c->params->matmul.activation;
   if (ny == 0) return NULL;
   if (pl.k == 0) {
     INFER_TRY(cuda_try(c, "cudaMemsetAsync",
-                       cudaMemsetAsync(y, 0, (size_t)ny * sizeof(float),
+                       cudaMemsetAsync(y, 0, (size_t)ny * elem_size(c),
                                        (cudaStream_t)ex->stream)));
     return activation(c, ex, act, y, ny);
   }
@@ -308,7 +326,9 @@ InferStatus *infer_cuda_run_matmul(const InferOpCall *c, const InferCudaExec *ex
     INFER_TRY(matmul_pointers(c, ex, &pl, y));
     return activation(c, ex, act, y, ny);
   }
-  RowMajorGemm g = {false, false, pl.m, pl.n, pl.k, pl.batches, 0, 0, 0, 1.0f, 0.0f};
+  RowMajorGemm g = {CUDA_R_32F, CUBLAS_COMPUTE_32F, false, false, pl.m, pl.n, pl.k,
+                    pl.batches, 0, 0, 0, 1.0f, 0.0f};
+  gemm_types(c, &g);
   if (pl.batches == 1) {
     g.count = 1;
   } else if (pl.mode_a == BATCH_FULL && pl.mode_b == BATCH_ONE &&

@@ -3,15 +3,18 @@
 #include "cuda_ops.h"
 
 #define K(name) \
-  {infer_cuda_supports_##name, infer_cuda_run_##name, infer_cuda_workspace_##name}
+  {infer_cuda_supports_##name, infer_cuda_run_##name, infer_cuda_workspace_##name, NULL}
+#define TUNED(name)                                                                \
+  {infer_cuda_supports_##name, infer_cuda_run_##name, infer_cuda_workspace_##name, \
+   infer_cuda_tune_##name}
 
 static const InferCudaKernel cuda_kernels[] = {
   [INFER_OP_UNARY] = K(unary),
   [INFER_OP_BINARY] = K(binary),
   [INFER_OP_WHERE] = K(where),
   [INFER_OP_CAST] = K(cast),
-  [INFER_OP_CONV] = K(conv),
-  [INFER_OP_DECONV] = K(deconv),
+  [INFER_OP_CONV] = TUNED(conv),
+  [INFER_OP_DECONV] = TUNED(deconv),
   [INFER_OP_POOL] = K(pool),
   [INFER_OP_GEMM] = K(gemm),
   [INFER_OP_MATMUL] = K(matmul),

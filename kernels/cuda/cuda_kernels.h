@@ -26,10 +26,17 @@ typedef InferStatus *(*InferCudaRunFn)(const InferOpCall *call, const InferCudaE
 /* Scratch bytes a layer needs (0 for most). */
 typedef size_t (*InferCudaWorkspaceFn)(const InferOpCall *call);
 
+/* Times the layer's candidate implementations on the device (the call's
+ * buffers are device memory of the right sizes) and returns the fastest as
+ * a tactic (stored in the layer's params by the builder) and its time. */
+typedef InferStatus *(*InferCudaTuneFn)(const InferOpCall *call, const InferCudaExec *exec,
+                                        int32_t *tactic, double *ms);
+
 typedef struct InferCudaKernel {
   InferCudaSupportsFn supports;
   InferCudaRunFn run;
   InferCudaWorkspaceFn workspace;  /* may be NULL */
+  InferCudaTuneFn tune;            /* NULL: one implementation, nothing to time */
 } InferCudaKernel;
 
 /* NULL when the op has no CUDA kernel (the build then says so, naming it). */

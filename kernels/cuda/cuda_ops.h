@@ -81,6 +81,12 @@ INFER_CUDA_KERNEL_DECL(constant_of_shape)
 INFER_CUDA_KERNEL_DECL(trilu)
 INFER_CUDA_KERNEL_DECL(depth_space)
 
+/* tuned ops (see InferCudaTuneFn) */
+InferStatus *infer_cuda_tune_conv(const InferOpCall *call, const InferCudaExec *exec,
+                                  int32_t *tactic, double *ms);
+InferStatus *infer_cuda_tune_deconv(const InferOpCall *call, const InferCudaExec *exec,
+                                    int32_t *tactic, double *ms);
+
 #undef INFER_CUDA_KERNEL_DECL
 
 #ifdef __cplusplus

@@ -1,11 +1,13 @@
 /* Max / average / Lp pooling over 1-3 spatial dims (pads, auto_pad,
- * dilations, ceil_mode, count_include_pad) and the global forms, f32.
+ * dilations, ceil_mode, count_include_pad) and the global forms, f32 or
+ * f16 (computed in float/double), channels-first or channels-last.
  * Window geometry is resolved on the host with conv_geometry.h, exactly as
  * the CPU reference (kernels/cpu/pool.c) does; one thread computes one
  * output element, walking only the taps inside the input (padding never
  * contributes a value; count_include_pad only changes the divisor). Sums
  * accumulate in double and max pooling propagates NaN, like the reference.
  * Global pooling uses one block per (batch, channel) plane. */
+#include <cuda_fp16.h>
 #include <math.h>
 
 #include "conv_geometry.h"
@@ -16,9 +18,20 @@ struct PoolArgs {
   InferPoolKind kind;
   bool count_include_pad;
   double p;                      /* Lp exponent */
-  int64_t planes;
+  int64_t planes;                /* channels-first: batch * channels; channels-last: batch */
+  int64_t channels;              /* channels-last only */
+  bool channels_last;
   int64_t in[3], out[3], k[3], s[3], d[3], pb[3], pe[3];
 };
+
+static __device__ __forceinline__ float ldf(const float *p, int64_t i) { return p[i]; }
+static __device__ __forceinline__ float ldf(const __half *p, int64_t i) {
+  return __half2float(p[i]);
+}
+static __device__ __forceinline__ void stf(float *p, int64_t i, float v) { p[i] = v; }
+static __device__ __forceinline__ void stf(__half *p, int64_t i, float v) {
+  p[i] = __float2half_rn(v);
+}
 
 static InferStatus *pool_unsupported(const InferOpCall *c, const char *what) {
   return infer_status_new(INFER_ERR_UNSUPPORTED,
@@ -57,11 +70,18 @@ static __device__ __forceinline__ double lp_root(double sum, double p) {
 
 /* ---- windowed pooling -------------------------------------------------------- */
 
-__global__ void pool_kernel(const float *__restrict__ x, float *__restrict__ y, PoolArgs a) {
+template <typename T>
+__global__ void pool_kernel(const T *__restrict__ x, T *__restrict__ y, PoolArgs a) {
   int64_t out_size = a.out[0] * a.out[1] * a.out[2];
   int64_t in_size = a.in[0] * a.in[1] * a.in[2];
-  INFER_CUDA_GRID_STRIDE(i, a.planes * out_size) {
-    int64_t o[3], t = i;
+  /* channels-last: element (plane, position, c) at (plane * size + position) * C + c */
+  int64_t cs = a.channels_last ? a.channels : 1;
+  INFER_CUDA_GRID_STRIDE(i, a.planes * out_size * cs) {
+    int64_t o[3], t = i, ch = 0;
+    if (a.channels_last) {
+      ch = t % cs;
+      t /= cs;
+    }
     o[2] = t % a.out[2];
     t /= a.out[2];
     o[1] = t % a.out[1];
@@ -77,15 +97,15 @@ __global__ void pool_kernel(const float *__restrict__ x, float *__restrict__ y, 
       valid *= hi[j] >= lo[j] ? hi[j] - lo[j] + 1 : 0;
       padded *= phi >= plo ? phi - plo + 1 : 0;
     }
-    const float *xp = x + plane * in_size;
+    const T *xp = x + plane * in_size * cs + ch;
     float mx = -INFINITY;
     double sum = 0.0;
     for (int64_t kz = lo[0]; kz <= hi[0]; kz++) {
       int64_t iz = start[0] + kz * a.d[0];
       for (int64_t ky = lo[1]; ky <= hi[1]; ky++) {
-        const float *xr = xp + (iz * a.in[1] + start[1] + ky * a.d[1]) * a.in[2];
+        int64_t row = (iz * a.in[1] + start[1] + ky * a.d[1]) * a.in[2];
         for (int64_t kx = lo[2]; kx <= hi[2]; kx++) {
-          float v = xr[start[2] + kx * a.d[2]];
+          float v = ldf(xp, (row + start[2] + kx * a.d[2]) * cs);
           if (a.kind == INFER_POOL_MAX)
             mx = (v > mx || isnan(v)) ? v : mx;
           else if (a.kind == INFER_POOL_AVERAGE)
@@ -102,22 +122,23 @@ __global__ void pool_kernel(const float *__restrict__ x, float *__restrict__ y, 
       r = (float)lp_root(sum, a.p);
     else
       r = (float)(sum / (double)(a.count_include_pad ? padded : valid));
-    y[i] = r;
+    stf(y, i, r);
   }
 }
 
 /* ---- global pooling ---------------------------------------------------------- */
 
-__global__ void global_pool_kernel(const float *__restrict__ x, float *__restrict__ y,
+template <typename T>
+__global__ void global_pool_kernel(const T *__restrict__ x, T *__restrict__ y,
                                    int64_t planes, int64_t n, InferPoolKind kind, double p) {
   __shared__ double s_sum[INFER_CUDA_THREADS];
   __shared__ float s_max[INFER_CUDA_THREADS];
   for (int64_t plane = blockIdx.x; plane < planes; plane += gridDim.x) {
-    const float *xp = x + plane * n;
+    const T *xp = x + plane * n;
     float mx = -INFINITY;
     double sum = 0.0;
     for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
-      float v = xp[i];
+      float v = ldf(xp, i);
       if (kind == INFER_POOL_MAX)
         mx = (v > mx || isnan(v)) ? v : mx;
       else if (kind == INFER_POOL_AVERAGE)
@@ -138,13 +159,40 @@ __global__ void global_pool_kernel(const float *__restrict__ x, float *__restric
     }
     if (threadIdx.x == 0) {
       if (kind == INFER_POOL_MAX)
-        y[plane] = s_max[0];
+        stf(y, plane, s_max[0]);
       else if (kind == INFER_POOL_LP)
-        y[plane] = (float)lp_root(s_sum[0], p);
+        stf(y, plane, (float)lp_root(s_sum[0], p));
       else
-        y[plane] = (float)(s_sum[0] / (double)n);
+        stf(y, plane, (float)(s_sum[0] / (double)n));
     }
     __syncthreads();
+  }
+}
+
+/* Channels-last global pooling: one thread per (image, channel), adjacent
+ * threads reading adjacent channels of one position (coalesced). */
+template <typename T>
+__global__ void global_pool_nhwc_kernel(const T *__restrict__ x, T *__restrict__ y,
+                                        int64_t images, int64_t n, int64_t channels,
+                                        InferPoolKind kind, double p) {
+  INFER_CUDA_GRID_STRIDE(i, images * channels) {
+    int64_t img = i / channels, c = i % channels;
+    const T *xp = x + img * n * channels + c;
+    float mx = -INFINITY;
+    double sum = 0.0;
+    for (int64_t s = 0; s < n; s++) {
+      float v = ldf(xp, s * channels);
+      if (kind == INFER_POOL_MAX)
+        mx = (v > mx || isnan(v)) ? v : mx;
+      else if (kind == INFER_POOL_AVERAGE)
+        sum += v;
+      else
+        sum += lp_term(v, p);
+    }
+    float r = kind == INFER_POOL_MAX ? mx
+              : kind == INFER_POOL_LP ? (float)lp_root(sum, p)
+                                      : (float)(sum / (double)n);
+    stf(y, i, r);
   }
 }
 
@@ -153,10 +201,10 @@ __global__ void global_pool_kernel(const float *__restrict__ x, float *__restric
 extern "C" InferStatus *infer_cuda_supports_pool(const InferOpCall *c) {
   const InferPoolParams *p = &c->params->pool;
   InferDType t = infer_call_input(c, 0)->dtype;
-  if (t != INFER_DTYPE_F32)
+  if (t != INFER_DTYPE_F32 && t != INFER_DTYPE_F16)
     return infer_status_new(INFER_ERR_UNSUPPORTED,
                             "layer '%s' (%s): input of type %s is not supported on the CUDA "
-                            "backend (f32 only)",
+                            "backend (f32 or f16)",
                             c->node, infer_op_name(c->op), infer_dtype_name(t));
   if (p->kind != INFER_POOL_MAX && p->kind != INFER_POOL_AVERAGE && p->kind != INFER_POOL_LP)
     return pool_unsupported(c, "this pooling kind");
@@ -176,13 +224,27 @@ extern "C" size_t infer_cuda_workspace_pool(const InferOpCall *call) {
   return 0;
 }
 
+/* The layer's shape as channels-first (a channels-last [N, spatial..., C]
+ * is viewed as [N, C, spatial...]). */
+static InferShape channels_first(const InferShape *s, bool channels_last) {
+  if (!channels_last || s->rank < 3) return *s;
+  InferShape r = *s;
+  r.d[1] = s->d[s->rank - 1];
+  for (int i = 2; i < s->rank; i++) r.d[i] = s->d[i - 1];
+  return r;
+}
+
 static InferStatus *pool_plan(const InferOpCall *c, PoolArgs *a) {
   const InferPoolParams *p = &c->params->pool;
-  const InferShape *xs = &c->in[0].shape, *ys = &c->out[0].shape;
+  InferShape xcf = channels_first(&c->in[0].shape, p->channels_last);
+  InferShape ycf = channels_first(&c->out[0].shape, p->channels_last);
+  const InferShape *xs = &xcf, *ys = &ycf;
   a->kind = p->kind;
   a->count_include_pad = p->count_include_pad;
   a->p = (double)p->p;
-  a->planes = xs->d[0] * xs->d[1];
+  a->channels_last = p->channels_last;
+  a->channels = xs->d[1];
+  a->planes = p->channels_last ? xs->d[0] : xs->d[0] * xs->d[1];
   for (int j = 0; j < 3; j++) {
     a->in[j] = a->out[j] = a->k[j] = a->s[j] = a->d[j] = 1;
     a->pb[j] = a->pe[j] = 0;
@@ -206,24 +268,36 @@ static InferStatus *pool_plan(const InferOpCall *c, PoolArgs *a) {
   return NULL;
 }
 
-extern "C" InferStatus *infer_cuda_run_pool(const InferOpCall *c, const InferCudaExec *ex) {
+template <typename T>
+static InferStatus *run_pool(const InferOpCall *c, cudaStream_t stream) {
   const InferPoolParams *p = &c->params->pool;
-  const InferShape *xs = &c->in[0].shape;
-  cudaStream_t stream = (cudaStream_t)ex->stream;
-  const float *x = (const float *)c->in[0].data;
-  float *y = (float *)c->out[0].data;
+  InferShape xs = channels_first(&c->in[0].shape, p->channels_last);
+  const T *x = (const T *)c->in[0].data;
+  T *y = (T *)c->out[0].data;
   int64_t ny = infer_shape_numel(&c->out[0].shape);
   if (ny <= 0) return NULL;
   if (p->global) {
-    int64_t planes = xs->d[0] * xs->d[1], n = 1;
-    for (int i = 2; i < xs->rank; i++) n *= xs->d[i];
+    int64_t n = 1;
+    for (int i = 2; i < xs.rank; i++) n *= xs.d[i];
+    if (p->channels_last) {
+      global_pool_nhwc_kernel<T><<<infer_cuda_blocks(xs.d[0] * xs.d[1]), INFER_CUDA_THREADS, 0,
+                                   stream>>>(x, y, xs.d[0], n, xs.d[1], p->kind, (double)p->p);
+      return infer_cuda_launch_status(c, "global pooling kernel");
+    }
+    int64_t planes = xs.d[0] * xs.d[1];
     unsigned blocks = planes > 65535 * 16 ? 65535u * 16u : (unsigned)planes;
-    global_pool_kernel<<<blocks, INFER_CUDA_THREADS, 0, stream>>>(x, y, planes, n, p->kind,
-                                                                   (double)p->p);
+    global_pool_kernel<T><<<blocks, INFER_CUDA_THREADS, 0, stream>>>(x, y, planes, n, p->kind,
+                                                                      (double)p->p);
     return infer_cuda_launch_status(c, "global pooling kernel");
   }
   PoolArgs a;
   INFER_TRY(pool_plan(c, &a));
-  pool_kernel<<<infer_cuda_blocks(ny), INFER_CUDA_THREADS, 0, stream>>>(x, y, a);
+  pool_kernel<T><<<infer_cuda_blocks(ny), INFER_CUDA_THREADS, 0, stream>>>(x, y, a);
   return infer_cuda_launch_status(c, "pooling kernel");
+}
+
+extern "C" InferStatus *infer_cuda_run_pool(const InferOpCall *c, const InferCudaExec *ex) {
+  cudaStream_t stream = (cudaStream_t)ex->stream;
+  if (c->in[0].dtype == INFER_DTYPE_F16) return run_pool<__half>(c, stream);
+  return run_pool<float>(c, stream);
 }

@@ -2,8 +2,11 @@
 # The GPU test run, for the machine with the GPU (nvcc, cuDNN, cuBLAS there;
 # GStreamer from `source .gpu/on-device.sh`, done before). Builds with the
 # CUDA backend into build-gpu (or $BUILD_DIR), runs `meson test --suite gpu`
-# and prints a table of the results. Exits non-zero when a test fails.
-#   tests/gpu/run_gpu_suite.sh [extra meson setup options]
+# and prints a table of the results; with BENCH=1 then runs the benchmark
+# against PyTorch (tests/bench/gpu_vs_pytorch.py, BENCH_ARGS passed on) and
+# appends its table to $BENCH_OUT (default tests/bench/RESULTS.md). Exits
+# non-zero when a test fails.
+#   [BENCH=1] tests/gpu/run_gpu_suite.sh [extra meson setup options]
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -41,6 +44,7 @@ else
 fi
 # the test programs; the generated models need Python's onnx and onnxruntime
 targets="tests/gpu/test_cuda_ops engine/tools/infer-conformance engine/tools/inferexec"
+targets="$targets tests/gpu/test_cuda_engine"
 if python3 -c 'import onnx, onnxruntime' 2>/dev/null; then
   targets="$targets tests/generated_models"
 else
@@ -71,4 +75,10 @@ w = [max(len(r[i]) for r in rows + [("test", "result", "time", "summary")]) for 
 for r in [("test", "result", "time", "summary")] + rows:
     print("  ".join(r[i].ljust(w[i]) for i in range(4)))
 PY
+if [ "${BENCH:-0}" = 1 ]; then
+  echo "== benchmark against PyTorch"
+  # shellcheck disable=SC2086
+  python3 tests/bench/gpu_vs_pytorch.py --inferexec "$dir/engine/tools/inferexec" \
+    --out "${BENCH_OUT:-tests/bench/RESULTS.md}" ${BENCH_ARGS:-} || rc=1
+fi
 exit $rc

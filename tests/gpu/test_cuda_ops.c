@@ -308,7 +308,7 @@ static void run_direct(void) {
     else
       fill_random(&in[i], x->lo, x->hi);
   }
-  InferOpCall call = {C.op, "layer", &C.p, in, C.n_in, out_cpu, 1};
+  InferOpCall call = {C.op, "layer", &C.p, in, C.n_in, out_cpu, 1, 0};
   InferStatus *st = infer_op_info(C.op)->infer_shape(&call);
   void *dev = NULL;
   if (!st) {
@@ -325,7 +325,7 @@ static void run_direct(void) {
   if (!st) {
     InferTensorView o = out_cpu[0];
     o.data = dev;
-    InferOpCall gcall = {C.op, "layer", &C.p, in, C.n_in, &o, 1};
+    InferOpCall gcall = {C.op, "layer", &C.p, in, C.n_in, &o, 1, 0};
     InferCudaExec exec = {NULL, NULL, 0};
     const InferCudaKernel *k = infer_cuda_kernel(C.op);
     st = k ? k->supports(&gcall) : infer_status_new(INFER_ERR_UNSUPPORTED, "no CUDA kernel");

@@ -17,7 +17,7 @@ static inline InferStatus *test_run_op(InferOp op, const InferOpParams *params, 
                                        InferTensorView *out) {
   InferOpParams zero;
   memset(&zero, 0, sizeof zero);
-  InferOpCall call = {op, "test", params ? params : &zero, in, n_in, out, n_out};
+  InferOpCall call = {op, "test", params ? params : &zero, in, n_in, out, n_out, 0};
   for (int i = 0; i < n_out; i++) memset(&out[i], 0, sizeof out[i]);
   InferStatus *st = infer_op_info(op)->infer_shape(&call);
   if (st) return st;
@@ -25,7 +25,7 @@ static inline InferStatus *test_run_op(InferOp op, const InferOpParams *params, 
   InferTensorView nodata_in[16], nodata_out[16];
   for (int i = 0; i < n_in && i < 16; i++) { nodata_in[i] = in[i]; nodata_in[i].data = NULL; }
   for (int i = 0; i < n_out && i < 16; i++) { nodata_out[i] = out[i]; nodata_out[i].data = NULL; }
-  InferOpCall probe = {op, "test", call.params, nodata_in, n_in, nodata_out, n_out};
+  InferOpCall probe = {op, "test", call.params, nodata_in, n_in, nodata_out, n_out, 0};
   st = infer_cpu_kernel(op)->supports(&probe);
   if (st) return st;
   for (int i = 0; i < n_out; i++) {

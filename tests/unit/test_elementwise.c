@@ -382,7 +382,7 @@ static void test_binary_shapes(void) {
   InferTensorView q[2] = {test_view(INFER_DTYPE_F32, 2, dq3, NULL), test_view(INFER_DTYPE_F32, 1, d1, NULL)};
   InferTensorView qo;
   memset(&qo, 0, sizeof qo);
-  InferOpCall call = {INFER_OP_BINARY, "q", &p, q, 2, &qo, 1};
+  InferOpCall call = {INFER_OP_BINARY, "q", &p, q, 2, &qo, 1, 0};
   CHECK_OK(infer_op_info(INFER_OP_BINARY)->infer_shape(&call));
   CHECK(qo.shape.rank == 2 && qo.shape.d[0] == -1 && qo.shape.d[1] == 3);
   InferOpParams pe = binary(INFER_BINARY_LESS);

@@ -51,7 +51,7 @@ static bool i64s_are(const InferTensorView *v, int n, const int64_t *want) {
 static InferStatus *shape_only(InferOp op, const InferOpParams *p, int n_in,
                                const InferTensorView *in, InferTensorView *out) {
   memset(out, 0, sizeof *out);
-  InferOpCall call = {op, "test", p, in, n_in, out, 1};
+  InferOpCall call = {op, "test", p, in, n_in, out, 1, 0};
   return infer_op_info(op)->infer_shape(&call);
 }
 
@@ -341,7 +341,7 @@ static void test_gather(void) {
   /* float indices are rejected */
   in[1].dtype = INFER_DTYPE_F32;
   CHECK_FAILS(infer_cpu_kernel(INFER_OP_GATHER)->supports(&(InferOpCall){
-                  INFER_OP_GATHER, "test", &p, in, 2, &out, 1}),
+                  INFER_OP_GATHER, "test", &p, in, 2, &out, 1, 0}),
               INFER_ERR_UNSUPPORTED, NULL);
 }
 
@@ -415,7 +415,7 @@ static void test_generators(void) {
   for (int i = 0; i < 3; i++) in[i].dtype = INFER_DTYPE_I8;
   out = test_view(INFER_DTYPE_I8, 1, (int64_t[]){1}, NULL);
   CHECK_FAILS(infer_cpu_kernel(INFER_OP_RANGE)->supports(&(InferOpCall){
-                  INFER_OP_RANGE, "test", &zp, in, 3, &out, 1}),
+                  INFER_OP_RANGE, "test", &zp, in, 3, &out, 1, 0}),
               INFER_ERR_UNSUPPORTED, NULL);
 
   /* shape and size never read the data (NULL here) */

@@ -173,7 +173,7 @@ static void test_conv_unknown_dims(void) {
                           test_view(F32, 4, DIMS(8, 3, 3, 3), NULL)};
   InferTensorView out[1];
   memset(out, 0, sizeof out);
-  InferOpCall call = {INFER_OP_CONV, "t", &p, in, 2, out, 1};
+  InferOpCall call = {INFER_OP_CONV, "t", &p, in, 2, out, 1, 0};
   CHECK_OK(infer_shape_conv(&call));
   CHECK(out[0].shape.rank == 4 && out[0].shape.d[0] == -1 && out[0].shape.d[1] == 8);
   CHECK(out[0].shape.d[2] == -1 && out[0].shape.d[3] == 4);

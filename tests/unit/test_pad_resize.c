@@ -162,12 +162,12 @@ static void test_pad_errors(void) {
   InferTensorView unk[] = {test_view(INFER_DTYPE_I32, 1, d, x),
                            test_view(INFER_DTYPE_I64, 1, pd, NULL)};
   InferTensorView out[1];
-  InferOpCall call = {INFER_OP_PAD, "test", &p, unk, 2, out, 1};
+  InferOpCall call = {INFER_OP_PAD, "test", &p, unk, 2, out, 1, 0};
   CHECK_FAILS(infer_shape_pad(&call), INFER_ERR_UNSUPPORTED, NULL);
   /* supports() rejects float pads */
   InferTensorView fp[] = {test_view(INFER_DTYPE_I32, 1, d, NULL),
                           test_view(INFER_DTYPE_F32, 1, pd, NULL)};
-  InferOpCall probe = {INFER_OP_PAD, "test", &p, fp, 2, out, 1};
+  InferOpCall probe = {INFER_OP_PAD, "test", &p, fp, 2, out, 1, 0};
   CHECK_FAILS(infer_cpu_supports_pad(&probe), INFER_ERR_UNSUPPORTED, NULL);
 }
 
@@ -321,7 +321,7 @@ static void test_resize_shapes(void) {
   /* scales unknown when shapes are inferred */
   both[3] = absent();
   both[2].data = NULL;
-  InferOpCall call = {INFER_OP_RESIZE, "test", &p, both, 4, out, 1};
+  InferOpCall call = {INFER_OP_RESIZE, "test", &p, both, 4, out, 1, 0};
   CHECK_FAILS(infer_shape_resize(&call), INFER_ERR_UNSUPPORTED, msg);
   /* non-positive scale */
   float bad[] = {1, 1, 0, 1};
@@ -343,7 +343,7 @@ static void test_resize_supports(void) {
   InferTensorView in[] = {test_view(INFER_DTYPE_I32, 2, xd, NULL), absent(),
                           test_view(INFER_DTYPE_F32, 1, sd, NULL)};
   InferOpParams p = resize_params(INFER_RESIZE_LINEAR, INFER_COORD_HALF_PIXEL);
-  InferOpCall call = {INFER_OP_RESIZE, "test", &p, in, 3, out, 1};
+  InferOpCall call = {INFER_OP_RESIZE, "test", &p, in, 3, out, 1, 0};
   CHECK_FAILS(infer_cpu_supports_resize(&call), INFER_ERR_UNSUPPORTED, NULL);
   p = resize_params(INFER_RESIZE_NEAREST, INFER_COORD_HALF_PIXEL);
   CHECK_OK(infer_cpu_supports_resize(&call));
@@ -430,7 +430,7 @@ static void test_depth_space(void) {
   InferTensorView din[] = {test_view(INFER_DTYPE_F32, 4, dyn, NULL)};
   InferTensorView out[1];
   memset(out, 0, sizeof out);
-  InferOpCall call = {INFER_OP_DEPTH_SPACE, "test", &p, din, 1, out, 1};
+  InferOpCall call = {INFER_OP_DEPTH_SPACE, "test", &p, din, 1, out, 1, 0};
   CHECK_OK(infer_shape_depth_space(&call));
   CHECK(out[0].shape.d[0] == -1 && out[0].shape.d[1] == 2 && out[0].shape.d[2] == 6 &&
         out[0].shape.d[3] == -1);

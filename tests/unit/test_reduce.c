@@ -315,7 +315,7 @@ static void test_reduce_int_and_edges(void) {
                           test_view(INFER_DTYPE_I64, 1, d1, ax1)};
   InferTensorView so;
   memset(&so, 0, sizeof so);
-  InferOpCall call = {INFER_OP_REDUCE, "r", &p, s, 2, &so, 1};
+  InferOpCall call = {INFER_OP_REDUCE, "r", &p, s, 2, &so, 1, 0};
   CHECK_OK(infer_shape_reduce(&call));
   int64_t want[] = {-1, 4};
   CHECK(shape_is(&so, 2, want));
@@ -606,7 +606,7 @@ static void test_nms(void) {
   memset(&so, 0, sizeof so);
   InferOpParams p;
   memset(&p, 0, sizeof p);
-  InferOpCall call = {INFER_OP_NMS, "n", &p, in, 3, &so, 1};
+  InferOpCall call = {INFER_OP_NMS, "n", &p, in, 3, &so, 1, 0};
   CHECK_OK(infer_shape_nms(&call));
   CHECK(so.dtype == INFER_DTYPE_I64 && so.shape.d[0] == 36 && so.shape.d[1] == 3);
   ds[2] = 5;

@@ -44,6 +44,10 @@ typedef enum InferPrecision {
 } InferPrecision;
 void infer_build_config_set_precisions(InferBuildConfig *cfg, unsigned flags);
 unsigned infer_build_config_precisions(const InferBuildConfig *cfg);
+/* Whether FP32 layers may use TF32 tensor-core math (10-bit mantissa
+ * products, FP32 accumulation) on GPUs that have it. On by default, as in
+ * the frameworks; turn it off for bit-faithful FP32. */
+void infer_build_config_set_tf32(InferBuildConfig *cfg, bool allow);
 /* Pins a layer (by name) to one precision, e.g. the first and last layers
  * of an INT8 engine to FP16. */
 InferStatus *infer_build_config_set_layer_precision(InferBuildConfig *cfg, const char *layer,
@@ -126,6 +130,11 @@ InferStatus *infer_context_get_tensor_shape(InferContext *ctx, const char *name,
  * memory (host memory for the CPU backend). */
 InferStatus *infer_context_set_tensor_address(InferContext *ctx, const char *name, void *data);
 InferStatus *infer_context_enqueue(InferContext *ctx, InferStream *stream);
+/* CUDA graphs (CUDA backend, non-default streams): from the second run of
+ * the same input shapes and addresses on the same stream, a context replays
+ * a captured graph instead of enqueueing layer by layer. On by default;
+ * INFER_CUDA_GRAPHS=0 in the environment turns it off everywhere. */
+void infer_context_set_cuda_graphs(InferContext *c, bool enabled);
 /* After the stream is synchronized: an output's dtype, actual shape and
  * data (the address set for it, or memory the context owns and reuses on
  * the next enqueue when none was set). */

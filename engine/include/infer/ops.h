@@ -177,6 +177,11 @@ typedef struct InferConvParams {
   /* fusions (set by the optimizer; zero means none) */
   InferActivation activation;           /* applied after bias (and residual) */
   bool has_residual;                    /* an extra last input added before activation */
+  /* layout (set by the optimizer): x, the residual and y are
+   * [N, spatial..., C] and w is [C_out, k..., C_in / group] */
+  bool channels_last;
+  /* the backend's algorithm, chosen by timing at build (0: its default) */
+  int32_t tactic;
 } InferConvParams;
 
 typedef enum InferPoolKind {
@@ -197,6 +202,7 @@ typedef struct InferPoolParams {
   bool ceil_mode;
   bool count_include_pad;               /* average pooling */
   int64_t p;                            /* Lp pooling */
+  bool channels_last;                   /* x and y are [N, spatial..., C] (set by the optimizer) */
 } InferPoolParams;
 
 /* y = alpha * op(a) * op(b) + beta * c, a and b 2-D; c broadcasts to [M,N]. */
