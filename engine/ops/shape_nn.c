@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "conv_geometry.h"
+#include "channels_last.h"
 #include "op_table.h"
 
 __attribute__((format(printf, 3, 4))) static InferStatus *nn_error(const InferOpCall *c,
@@ -138,7 +139,29 @@ static InferStatus *geo_error(const InferOpCall *c, InferGeoResult r, int i) {
                     i);
 }
 
+/* A channels-last layer's shapes: its channels-first twin's, permuted. */
+static InferStatus *shape_channels_last(const InferOpCall *c,
+                                        InferStatus *(*fn)(const InferOpCall *)) {
+  InferTensorView in[8];
+  if (c->n_in > 8) return NN_INVALID(c, "too many inputs");
+  InferOpParams p = *c->params;
+  if (c->op == INFER_OP_CONV) p.conv.channels_last = false;
+  else p.pool.channels_last = false;
+  for (int i = 0; i < c->n_in; i++) {
+    in[i] = c->in[i];
+    if (infer_channels_last_input(c, i) && infer_call_has_input(c, i))
+      in[i].shape = infer_shape_to_channels_first(&c->in[i].shape);
+  }
+  InferOpCall cf = *c;
+  cf.in = in;
+  cf.params = &p;
+  INFER_TRY(fn(&cf));
+  for (int i = 0; i < c->n_out; i++) c->out[i].shape = infer_shape_to_channels_last(&c->out[i].shape);
+  return NULL;
+}
+
 InferStatus *infer_shape_conv(const InferOpCall *c) {
+  if (infer_call_channels_last(c)) return shape_channels_last(c, infer_shape_conv);
   const InferConvParams *p = &c->params->conv;
   int res = p->has_residual ? c->n_in - 1 : -1;
   if (p->has_residual && (res < 2 || !infer_call_has_input(c, res)))
@@ -209,6 +232,7 @@ InferStatus *infer_shape_deconv(const InferOpCall *c) {
 /* ---- pooling ---------------------------------------------------------- */
 
 InferStatus *infer_shape_pool(const InferOpCall *c) {
+  if (infer_call_channels_last(c)) return shape_channels_last(c, infer_shape_pool);
   const InferPoolParams *p = &c->params->pool;
   INFER_TRY(require_input(c, 0, "x"));
   const InferTensorView *x = &c->in[0];

@@ -11,10 +11,11 @@
  *   8. canonical-forms      MatMul+Add -> Gemm, ReduceMean over H,W -> GlobalAveragePool, ...
  *   9. activation-fusion    Conv/Gemm + bias + activation, Conv + residual Add (+ activation)
  *  10. horizontal-fusion    sibling 1x1 Convs / Gemms on one tensor become one wider layer
- *  11. precision            FP16 layers where allowed and supported, Casts at region borders
+ *  11. channels-last        2-D Conv/Pool regions in NHWC on GPUs (Transposes at the borders)
+ *  12. precision            FP16 layers where allowed and supported, Casts at region borders
  * Folding and pattern passes run before fusion so that fusion sees the
  * simplest graph; dead code is dropped early so later passes do less.
- * Precision runs last: it looks at the fused layers (a fused conv + bias +
+ * Layout and precision run last: they look at the fused layers (a fused conv + bias +
  * activation is one FP16 layer, not three) and its Casts would block fusion. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,6 +42,8 @@ static const InferPass passes[] = {
    infer_pass_activation_fusion},
   {"horizontal-fusion", "sibling 1x1 Convs/Gemms reading one tensor merged into one layer",
    infer_pass_horizontal_fusion},
+  {"channels-last", "2-D Conv/Pool regions channels-last (NHWC) on GPUs, Transposes at borders",
+   infer_pass_channels_last},
   {"precision", "FP16 layers where allowed and supported (GPU), Casts where regions meet",
    infer_pass_precision},
 };

@@ -133,27 +133,10 @@ static bool goes_half(const PrecisionState *s, const InferPassContext *ctx, cons
   return true;
 }
 
-/* A dst tensor name derived from `base` that clashes with no src or dst name. */
-static char *fresh_name(PrecisionState *s, const char *base, const char *suffix) {
-  size_t n = strlen(base) + strlen(suffix) + 1;
-  char *want = malloc(n);
-  if (!want) return NULL;
-  snprintf(want, n, "%s%s", base, suffix);
-  char *name = infer_network_unique_name(s->rw.dst, want);
-  free(want);
-  while (name && infer_network_find_tensor(s->in, name) != INFER_NO_TENSOR) {
-    char *longer = malloc(strlen(name) + 2);
-    if (longer) sprintf(longer, "%s'", name);
-    free(name);
-    name = longer;
-  }
-  return name;
-}
-
 /* dst tensor `from` cast to `to`, as a new layer. */
 static InferStatus *emit_cast(PrecisionState *s, const char *src_name, InferTensorId from,
                               InferDType to, InferTensorId *out) {
-  char *name = fresh_name(s, src_name, to == INFER_DTYPE_F16 ? "_to_fp16" : "_to_fp32");
+  char *name = infer_rewrite_fresh_name(&s->rw, src_name, to == INFER_DTYPE_F16 ? "_to_fp16" : "_to_fp32");
   if (!name) return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "optimizer: out of memory");
   InferOpParams p;
   memset(&p, 0, sizeof p);

@@ -41,6 +41,7 @@ InferStatus *infer_pass_reshape_merging(const InferPassContext *, const InferNet
 InferStatus *infer_pass_canonical_forms(const InferPassContext *, const InferNetwork *, InferNetwork **, int *);
 InferStatus *infer_pass_activation_fusion(const InferPassContext *, const InferNetwork *, InferNetwork **, int *);
 InferStatus *infer_pass_horizontal_fusion(const InferPassContext *, const InferNetwork *, InferNetwork **, int *);
+InferStatus *infer_pass_channels_last(const InferPassContext *, const InferNetwork *, InferNetwork **, int *);
 InferStatus *infer_pass_precision(const InferPassContext *, const InferNetwork *, InferNetwork **, int *);
 
 #endif

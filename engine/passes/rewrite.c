@@ -130,6 +130,22 @@ InferStatus *infer_rewrite_constant(InferRewrite *rw, const char *base, InferDTy
   return st;
 }
 
+char *infer_rewrite_fresh_name(InferRewrite *rw, const char *base, const char *suffix) {
+  size_t n = strlen(base) + strlen(suffix) + 1;
+  char *want = malloc(n);
+  if (!want) return NULL;
+  snprintf(want, n, "%s%s", base, suffix);
+  char *name = infer_network_unique_name(rw->dst, want);
+  free(want);
+  while (name && infer_network_find_tensor(rw->src, name) != INFER_NO_TENSOR) {
+    char *longer = malloc(strlen(name) + 2);
+    if (longer) sprintf(longer, "%s'", name);
+    free(name);
+    name = longer;
+  }
+  return name;
+}
+
 void infer_rewrite_alias(InferRewrite *rw, InferTensorId t, InferTensorId same) {
   if (t >= 0 && t < rw->src->n_tensors) rw->map[t] = same;
 }

@@ -48,6 +48,10 @@ InferStatus *infer_rewrite_emit(InferRewrite *rw, const char *name, InferOp op,
 InferStatus *infer_rewrite_constant(InferRewrite *rw, const char *base, InferDType dtype,
                                     const InferShape *shape, const void *data,
                                     InferTensorId *out);
+/* A name `base` + `suffix` for a new dst tensor that no src or dst tensor
+ * has (malloc'ed; NULL when out of memory). */
+char *infer_rewrite_fresh_name(InferRewrite *rw, const char *base, const char *suffix);
+
 /* Declares that src tensor t is the same value as dst tensor `same`
  * (the layer producing t was dropped). */
 void infer_rewrite_alias(InferRewrite *rw, InferTensorId t, InferTensorId same);

@@ -5,6 +5,7 @@
  * contiguous output columns. The output plane stays in cache while taps
  * stream through it. */
 #include "conv_geometry.h"
+#include "channels_last.h"
 #include "cpu_util.h"
 
 /* What the loops need, in one place: sizes with spatial dims right-aligned
@@ -30,6 +31,8 @@ static bool has_bias(const InferOpCall *c) {
 }
 
 InferStatus *infer_cpu_supports_conv(const InferOpCall *c) {
+  if (infer_call_channels_last(c))
+    return infer_cpu_channels_last_supports(c, infer_cpu_supports_conv);
   const InferConvParams *p = &c->params->conv;
   INFER_CPU_REQUIRE(c, 0, INFER_DTYPE_F32);
   INFER_CPU_REQUIRE(c, 1, INFER_DTYPE_F32);
@@ -127,6 +130,7 @@ static void conv_plane(const ConvPlan *pl, const InferConvParams *p, const float
 }
 
 InferStatus *infer_cpu_run_conv(const InferOpCall *c) {
+  if (infer_call_channels_last(c)) return infer_cpu_channels_last_run(c, infer_cpu_run_conv);
   const InferConvParams *p = &c->params->conv;
   ConvPlan pl;
   INFER_TRY(conv_plan(c, &pl));

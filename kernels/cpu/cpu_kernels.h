@@ -66,6 +66,13 @@ INFER_CPU_KERNEL_DECL(constant_of_shape)
 INFER_CPU_KERNEL_DECL(trilu)
 INFER_CPU_KERNEL_DECL(depth_space)
 
+/* Channels-last Conv / Pool through their channels-first kernels
+ * (channels_last_adapter.c). */
+InferStatus *infer_cpu_channels_last_supports(const InferOpCall *c,
+                                              InferStatus *(*supports)(const InferOpCall *));
+InferStatus *infer_cpu_channels_last_run(const InferOpCall *c,
+                                         InferStatus *(*run)(const InferOpCall *));
+
 #ifdef __cplusplus
 }
 #endif

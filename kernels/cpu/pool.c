@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "conv_geometry.h"
+#include "channels_last.h"
 #include "cpu_util.h"
 
 typedef struct PoolPlan {
@@ -22,6 +23,8 @@ static bool pool_dtype_ok(const InferPoolParams *p, InferDType t) {
 }
 
 InferStatus *infer_cpu_supports_pool(const InferOpCall *c) {
+  if (infer_call_channels_last(c))
+    return infer_cpu_channels_last_supports(c, infer_cpu_supports_pool);
   const InferPoolParams *p = &c->params->pool;
   if (!pool_dtype_ok(p, infer_call_input(c, 0)->dtype)) return infer_cpu_unsupported_dtype(c, 0);
   if (!p->global && (p->spatial < 1 || p->spatial > INFER_MAX_SPATIAL))
@@ -172,6 +175,7 @@ static InferStatus *pool_small_int(const InferOpCall *c, const PoolPlan *pl) {
 }
 
 InferStatus *infer_cpu_run_pool(const InferOpCall *c) {
+  if (infer_call_channels_last(c)) return infer_cpu_channels_last_run(c, infer_cpu_run_pool);
   PoolPlan pl;
   INFER_TRY(pool_plan(c, &pl));
   if (c->in[0].dtype != INFER_DTYPE_F32) return pool_small_int(c, &pl);
