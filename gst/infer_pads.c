@@ -66,6 +66,31 @@ void gst_infer_queue_clear(GstInfer *self) {
   g_mutex_unlock(&self->qlock);
 }
 
+/* FLUSH_STOP: drops the queued frames and events, except sticky events not
+ * pushed yet (stream-start, caps, tags): they were consumed from the sink
+ * pad and would never reach downstream otherwise (data flow before
+ * stream-start / caps: not-negotiated). Segments and EOS do not survive a
+ * flush. */
+static void flush_queue(GstInfer *self) {
+  g_mutex_lock(&self->qlock);
+  GQueue keep = G_QUEUE_INIT;
+  InferFrame *f;
+  while ((f = g_queue_pop_head(&self->queue))) {
+    GstEvent *ev = f->event;
+    if (ev && GST_EVENT_IS_STICKY(ev) && GST_EVENT_TYPE(ev) != GST_EVENT_SEGMENT &&
+        GST_EVENT_TYPE(ev) != GST_EVENT_EOS)
+      g_queue_push_tail(&keep, f);
+    else
+      infer_frame_unref(f);
+  }
+  self->queue = keep;
+  self->n_frames = 0;
+  infer_frame_unref(self->last);
+  self->last = NULL;
+  g_cond_broadcast(&self->qcond);
+  g_mutex_unlock(&self->qlock);
+}
+
 /* Runs what is pending and waits until everything queued has been pushed. */
 static void drain_and_wait(GstInfer *self) {
   if (self->inst) infer_instance_drain(self->inst);
@@ -310,12 +335,18 @@ static void src_loop(gpointer data) {
     return;
   }
   InferFrame *f = g_queue_pop_head(&self->queue);
+  /* Downstream already answered EOS: frames still queued are dropped, but
+   * events keep flowing, above all the EOS that upstream sends next (the
+   * chain returns EOS to it); without it the pipeline would never end. */
+  gboolean drop = f->buffer != NULL && self->srcresult == GST_FLOW_EOS;
   self->pushing = TRUE;
   g_mutex_unlock(&self->qlock);
 
   GstFlowReturn ret = GST_FLOW_OK;
   gboolean is_frame = f->buffer != NULL;
-  if (is_frame) {
+  if (drop) {
+    GST_LOG_OBJECT(self, "dropping a frame: downstream is EOS");
+  } else if (is_frame) {
     push_frame(self, f, &ret);
   } else {
     GstEvent *ev = f->event;
@@ -331,7 +362,8 @@ static void src_loop(gpointer data) {
   g_mutex_unlock(&self->qlock);
   infer_frame_unref(f);
 
-  if (ret != GST_FLOW_OK) {
+  /* EOS from downstream keeps the task running (see above). */
+  if (ret != GST_FLOW_OK && ret != GST_FLOW_EOS) {
     GST_DEBUG_OBJECT(self, "pausing the task: %s", gst_flow_get_name(ret));
     if (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS) {
       GST_ELEMENT_FLOW_ERROR(self, ret);
@@ -385,7 +417,7 @@ static gboolean gst_infer_sink_event(GstPad *pad, GstObject *parent, GstEvent *e
       gst_pad_pause_task(self->srcpad);
       return TRUE;
     case GST_EVENT_FLUSH_STOP: {
-      gst_infer_queue_clear(self);
+      flush_queue(self);
       g_mutex_lock(&self->qlock);
       self->flushing = FALSE;
       self->srcresult = GST_FLOW_OK;

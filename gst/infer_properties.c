@@ -1,6 +1,7 @@
 /* The infer element's properties: enums, the table (every property with a
  * blurb, range and default), get/set, and parsing of mean/std strings and
  * label files. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,15 +362,22 @@ gboolean gst_infer_parse_triplet(const gchar *text, gfloat out[3], gboolean nonz
   if (!ok) *reason = g_strdup_printf("'%s' has %u values; expected 3 (\"r,g,b\") or 1", text, n);
   for (guint i = 0; ok && i < n; i++) {
     gchar *p = g_strstrip(parts[i]), *end = NULL;
-    gdouble v = g_ascii_strtod(p, &end);
-    if (!*p || !end || *end || !isfinite(v)) {
+    /* checked as the float it is used as: 1e-50 or 1e300 are finite
+     * doubles but become 0 and inf there */
+    gdouble d = g_ascii_strtod(p, &end);
+    gfloat v = isfinite(d) && fabs(d) <= FLT_MAX ? (gfloat)d : INFINITY;
+    if (!*p || !end || *end) {
       *reason = g_strdup_printf("'%s' is not a number (in '%s')", p, text);
       ok = FALSE;
-    } else if (nonzero && v == 0.0) {
+    } else if (!isfinite(v)) {
+      *reason = g_strdup_printf("'%s' is not a finite single-precision number (in '%s')", p,
+                                text);
+      ok = FALSE;
+    } else if (nonzero && v == 0.0f) {
       *reason = g_strdup_printf("'%s' has a zero value (division by zero)", text);
       ok = FALSE;
     } else {
-      out[i] = (gfloat)v;
+      out[i] = v;
     }
   }
   if (ok && n == 1) out[1] = out[2] = out[0];

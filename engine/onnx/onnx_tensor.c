@@ -47,8 +47,11 @@ static bool safe_relative_path(const char *p) {
   return true;
 }
 
+/* Checks the file before allocating (*dst, malloc'ed), so that a tiny model
+ * declaring a huge tensor fails without asking for the memory. */
 static InferStatus *read_external(const Onnx__TensorProto *tp, const char *base_dir,
-                                  const char *file, const char *tname, void *dst, uint64_t bytes) {
+                                  const char *file, const char *tname, void **dst,
+                                  uint64_t bytes) {
   const char *location = NULL;
   uint64_t offset = 0, length = bytes;
   bool has_length = false;
@@ -76,21 +79,26 @@ static InferStatus *read_external(const Onnx__TensorProto *tp, const char *base_
                             file, tname, path, strerror(errno));
   struct stat stt;
   InferStatus *st = NULL;
-  if (fstat(fileno(f), &stt) != 0 || (uint64_t)stt.st_size < offset + bytes)
+  if (fstat(fileno(f), &stt) != 0 || offset > (uint64_t)stt.st_size ||
+      (uint64_t)stt.st_size - offset < bytes)
     st = infer_status_new(INFER_ERR_IO,
                           "%s: tensor '%s': external data '%s' is shorter than offset %llu + %llu "
                           "bytes", file, tname, path, (unsigned long long)offset,
                           (unsigned long long)bytes);
-  else if (fseeko(f, (off_t)offset, SEEK_SET) != 0 || fread(dst, 1, bytes, f) != bytes)
+  else if (!(*dst = infer_aligned_alloc((size_t)bytes)))
+    st = infer_status_new(INFER_ERR_OUT_OF_MEMORY, "%s: tensor '%s': cannot allocate %llu bytes",
+                          file, tname, (unsigned long long)bytes);
+  else if (fseeko(f, (off_t)offset, SEEK_SET) != 0 || fread(*dst, 1, bytes, f) != bytes)
     st = infer_status_new(INFER_ERR_IO, "%s: tensor '%s': cannot read external data '%s'", file,
                           tname, path);
   fclose(f);
   return st;
 }
 
-/* Copies typed repeated-field data of the right count into dst. */
-static InferStatus *copy_typed(const Onnx__TensorProto *tp, InferDType dt, int64_t n, void *dst,
-                               const char *file, const char *tname) {
+/* The typed repeated field must hold exactly n values (checked before
+ * anything is allocated for them). */
+static InferStatus *check_typed_count(const Onnx__TensorProto *tp, InferDType dt, int64_t n,
+                                      const char *file, const char *tname) {
   size_t count;
   switch (dt) {
     case INFER_DTYPE_F32: count = tp->n_float_data; break;
@@ -100,6 +108,11 @@ static InferStatus *copy_typed(const Onnx__TensorProto *tp, InferDType dt, int64
   if ((int64_t)count != n)
     return infer_status_new(INFER_ERR_PARSE, "%s: tensor '%s' holds %zu values, its shape needs %lld",
                             file, tname, count, (long long)n);
+  return NULL;
+}
+
+/* Copies typed repeated-field data (count checked) into dst. */
+static void copy_typed(const Onnx__TensorProto *tp, InferDType dt, int64_t n, void *dst) {
   for (int64_t i = 0; i < n; i++) {
     switch (dt) {
       case INFER_DTYPE_F32: ((float *)dst)[i] = tp->float_data[i]; break;
@@ -112,7 +125,6 @@ static InferStatus *copy_typed(const Onnx__TensorProto *tp, InferDType dt, int64
       default: break;
     }
   }
-  return NULL;
 }
 
 InferStatus *onnx_tensor_to_view(const Onnx__TensorProto *tp, const char *base_dir,
@@ -141,20 +153,25 @@ InferStatus *onnx_tensor_to_view(const Onnx__TensorProto *tp, const char *base_d
   if (!external && tp->has_raw_data && tp->raw_data.len != bytes)
     return infer_status_new(INFER_ERR_PARSE, "%s: tensor '%s' has %zu bytes of data, its shape needs %llu",
                             file, tname, tp->raw_data.len, (unsigned long long)bytes);
-  void *data = infer_aligned_alloc((size_t)bytes);
-  if (!data)
-    return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "%s: tensor '%s': cannot allocate %llu bytes",
-                            file, tname, (unsigned long long)bytes);
-  InferStatus *st = NULL;
-  if (external)
-    st = read_external(tp, base_dir, file, tname, data, bytes);
-  else if (tp->has_raw_data)
-    memcpy(data, tp->raw_data.data ? (const void *)tp->raw_data.data : "", (size_t)(tp->raw_data.data ? bytes : 0));
-  else
-    st = copy_typed(tp, dt, (int64_t)n, data, file, tname);
-  if (st) {
-    free(data);
-    return st;
+  void *data = NULL;
+  if (external) {
+    InferStatus *st = read_external(tp, base_dir, file, tname, &data, bytes);
+    if (st) {
+      free(data);
+      return st;
+    }
+  } else {
+    if (!tp->has_raw_data) INFER_TRY(check_typed_count(tp, dt, (int64_t)n, file, tname));
+    data = infer_aligned_alloc((size_t)bytes);
+    if (!data)
+      return infer_status_new(INFER_ERR_OUT_OF_MEMORY,
+                              "%s: tensor '%s': cannot allocate %llu bytes", file, tname,
+                              (unsigned long long)bytes);
+    if (tp->has_raw_data)
+      memcpy(data, tp->raw_data.data ? (const void *)tp->raw_data.data : "",
+             (size_t)(tp->raw_data.data ? bytes : 0));
+    else
+      copy_typed(tp, dt, (int64_t)n, data);
   }
   out->dtype = dt;
   out->shape.rank = (int32_t)tp->n_dims;

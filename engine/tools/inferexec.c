@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "infer/caffe.h"
 #include "infer/infer.h"
 #include "inferexec_bench.h"
 #include "inferexec_options.h"
@@ -131,10 +132,71 @@ static bool print_progress(const char *phase, int done, int total, void *user) {
   return true;
 }
 
-static InferStatus *build_from_onnx(const InferexecOptions *o, InferNetwork **net, InferEngine **engine,
-                                    Report *rep) {
+/* --shapes entries, kept for Caffe nets whose Data layers declare no shape. */
+typedef struct CaffeShapes {
+  int n;
+  char names[32][256];
+  const char *name_ptrs[32];
+  InferShape shapes[32];
+} CaffeShapes;
+
+static InferStatus *collect_caffe_shape(InferBuildConfig *cfg, const char *input,
+                                        const InferShape *s, int which, void *user) {
+  (void)cfg;
+  (void)which;
+  CaffeShapes *c = user;
+  if (c->n == 32) return infer_status_new(INFER_ERR_UNSUPPORTED, "more than 32 inputs in --shapes");
+  snprintf(c->names[c->n], sizeof c->names[0], "%s", input);
+  c->name_ptrs[c->n] = c->names[c->n];
+  c->shapes[c->n++] = *s;
+  return NULL;
+}
+
+/* --deploy/--model/--mean/--output/--batch (and --shapes) into a network. */
+static InferStatus *parse_caffe(const InferexecOptions *o, InferNetwork **net) {
+  char *lists[32] = {0};
+  const char *names[256];
+  int n_names = 0;
+  InferStatus *st = NULL;
+  for (int i = 0; i < o->n_outputs && !st; i++) {
+    lists[i] = strdup(o->outputs[i]);
+    if (!lists[i]) {
+      st = infer_status_new(INFER_ERR_OUT_OF_MEMORY, "out of memory");
+      break;
+    }
+    char *save = NULL;
+    for (char *t = strtok_r(lists[i], ",", &save); t && !st; t = strtok_r(NULL, ",", &save)) {
+      if (n_names == 256) st = infer_status_new(INFER_ERR_UNSUPPORTED, "more than 256 outputs");
+      else names[n_names++] = t;
+    }
+  }
+  CaffeShapes shapes;
+  memset(&shapes, 0, sizeof shapes);
+  if (!st && o->shapes)
+    st = parse_shape_spec(o->shapes, "--shapes", collect_caffe_shape, NULL, -1, &shapes);
+  if (!st) {
+    InferCaffeOptions co;
+    memset(&co, 0, sizeof co);
+    co.outputs = names;
+    co.n_outputs = n_names;
+    co.batch_size = o->batch;
+    co.mean_file = o->mean;
+    co.input_names = shapes.name_ptrs;
+    co.input_shapes = shapes.shapes;
+    co.n_input_shapes = shapes.n;
+    st = infer_caffe_parse(o->deploy, o->model, &co, net);
+  }
+  for (int i = 0; i < 32; i++) free(lists[i]);
+  return st;
+}
+
+static InferStatus *build_from_model(const InferexecOptions *o, InferNetwork **net,
+                                     InferEngine **engine, Report *rep) {
   double t0 = now_ms();
-  INFER_TRY(infer_onnx_parse_file(o->onnx, net));
+  if (o->deploy)
+    INFER_TRY(parse_caffe(o, net));
+  else
+    INFER_TRY(infer_onnx_parse_file(o->onnx, net));
   rep->parse_ms = now_ms() - t0;
   InferBuildConfig *cfg;
   INFER_TRY(infer_build_config_create(&cfg));
@@ -229,12 +291,15 @@ static InferStatus *run(const InferexecOptions *o) {
   Report rep;
   memset(&rep, 0, sizeof rep);
   InferStatus *st;
+  /* the reports name the model by o->onnx: the prototxt stands in for it */
+  InferexecOptions shown = *o;
+  if (!shown.onnx && !shown.load_engine) shown.onnx = o->deploy;
   if (o->load_engine) {
     double t0 = now_ms();
     st = infer_engine_load(o->load_engine, &engine);
     rep.load_ms = now_ms() - t0;
   } else {
-    st = build_from_onnx(o, &net, &engine, &rep);
+    st = build_from_model(o, &net, &engine, &rep);
   }
   if (!st && o->save_engine) {
     double t0 = now_ms();
@@ -243,7 +308,7 @@ static InferStatus *run(const InferexecOptions *o) {
     if (!st) printf("saved engine to %s\n", o->save_engine);
   }
   if (!st) {
-    report_header(stdout, o, net, engine, &rep);
+    report_header(stdout, &shown, net, engine, &rep);
     if (o->dump_graph) report_graph(stdout, net, engine);
     st = tool_random_inputs(engine, o->seed, &inputs, &n_in);
   }
@@ -256,9 +321,9 @@ static InferStatus *run(const InferexecOptions *o) {
   BenchResult bench;
   BenchConfig bc = {o->streams, o->warmup, o->iterations, o->duration_s, !o->no_data_transfers};
   if (!st) st = bench_run(engine, inputs, n_in, &bc, &bench);
-  if (!st) report_summary(stdout, o, engine, &bench);
+  if (!st) report_summary(stdout, &shown, engine, &bench);
   if (!st && o->dump_profile) st = report_profile(stdout, engine, inputs, n_in, o->iterations, &rep);
-  if (!st && o->export_json) st = report_json(o->export_json, o, net, engine, &rep, &bench);
+  if (!st && o->export_json) st = report_json(o->export_json, &shown, net, engine, &rep, &bench);
   tool_tensors_free(inputs, n_in);
   tool_tensors_free(outputs, n_out);
   report_free(&rep);

@@ -17,6 +17,10 @@ typedef struct OptionSpec {
 
 static const OptionSpec specs[] = {
   {"--onnx", ARG_STRING, OFF(onnx), "FILE  ONNX model to build an engine from"},
+  {"--deploy", ARG_STRING, OFF(deploy), "FILE  Caffe deploy prototxt to build an engine from"},
+  {"--model", ARG_STRING, OFF(model), "FILE  Caffe weights (.caffemodel) for --deploy"},
+  {"--output", ARG_STRING, 0, "NAMES  Caffe output blob(s), comma list or repeated (default: blobs no layer reads)"},
+  {"--mean", ARG_STRING, OFF(mean), "FILE  mean.binaryproto subtracted from the Caffe net's first input"},
   {"--save-engine", ARG_STRING, OFF(save_engine), "FILE  write the built engine as a plan file"},
   {"--load-engine", ARG_STRING, OFF(load_engine), "FILE  load a plan file instead of building"},
   {"--fp16", ARG_NONE, 0, "allow FP16 layers"},
@@ -27,7 +31,7 @@ static const OptionSpec specs[] = {
   {"--min-shapes", ARG_STRING, OFF(min_shapes), "SPEC  smallest shapes of the optimization profile"},
   {"--opt-shapes", ARG_STRING, OFF(opt_shapes), "SPEC  shapes the engine is tuned for"},
   {"--max-shapes", ARG_STRING, OFF(max_shapes), "SPEC  largest shapes of the optimization profile"},
-  {"--batch", ARG_INT, OFF(batch), "N  batch size: the first dim of every dynamic-batch input"},
+  {"--batch", ARG_INT, OFF(batch), "N  batch size: the first dim of every dynamic-batch input (Caffe: of every input)"},
   {"--backend", ARG_STRING, 0, "cpu|cuda|auto  where the engine runs (default auto)"},
   {"--iterations", ARG_INT, OFF(iterations), "N  timed runs at least (default 10)"},
   {"--warmup", ARG_INT, OFF(warmup), "N  untimed runs first (default 2)"},
@@ -50,7 +54,8 @@ static const OptionSpec specs[] = {
 };
 
 void inferexec_usage(FILE *f) {
-  fprintf(f, "usage: inferexec (--onnx MODEL | --load-engine PLAN) [options]\n\n");
+  fprintf(f, "usage: inferexec (--onnx MODEL | --deploy PROTOTXT [--model CAFFEMODEL] | "
+             "--load-engine PLAN) [options]\n\n");
   for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
     const char *h = specs[i].help;
     const char *sp = specs[i].kind == ARG_NONE ? NULL : strchr(h, ' ');
@@ -89,6 +94,14 @@ static int set_value(InferexecOptions *o, const OptionSpec *spec, const char *v)
       fprintf(stderr, "inferexec: --backend must be cpu, cuda or auto, not '%s'\n", v);
       return -1;
     }
+    return 0;
+  }
+  if (strcmp(spec->name, "--output") == 0) {
+    if (o->n_outputs == 32) {
+      fprintf(stderr, "inferexec: at most 32 --output options\n");
+      return -1;
+    }
+    o->outputs[o->n_outputs++] = v;
     return 0;
   }
   if (strcmp(spec->name, "--disable-pass") == 0) {
@@ -177,15 +190,21 @@ int inferexec_parse_options(int argc, char **argv, InferexecOptions *o) {
     }
     if (set_value(o, spec, value)) return -1;
   }
-  if (!o->onnx && !o->load_engine) {
-    fprintf(stderr, "inferexec: give --onnx MODEL or --load-engine PLAN (see --help)\n");
+  int sources = (o->onnx != NULL) + (o->deploy != NULL) + (o->load_engine != NULL);
+  if (sources == 0) {
+    fprintf(stderr, "inferexec: give --onnx MODEL, --deploy PROTOTXT or --load-engine PLAN "
+            "(see --help)\n");
     return -1;
   }
-  if (o->onnx && o->load_engine) {
-    fprintf(stderr, "inferexec: --onnx and --load-engine exclude each other\n");
+  if (sources > 1) {
+    fprintf(stderr, "inferexec: --onnx, --deploy and --load-engine exclude each other\n");
     return -1;
   }
-  if ((o->precisions & INFER_PRECISION_INT8) && !o->calib && o->onnx) {
+  if (!o->deploy && (o->model || o->mean || o->n_outputs)) {
+    fprintf(stderr, "inferexec: --model, --mean and --output go with --deploy\n");
+    return -1;
+  }
+  if ((o->precisions & INFER_PRECISION_INT8) && !o->calib && (o->onnx || o->deploy)) {
     fprintf(stderr, "inferexec: --int8 needs a calibration cache (--calib=FILE)\n");
     return -1;
   }

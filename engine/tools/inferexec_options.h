@@ -9,6 +9,11 @@
 
 typedef struct InferexecOptions {
   const char *onnx, *save_engine, *load_engine, *calib, *timing_cache;
+  /* Caffe: deploy prototxt, caffemodel, mean.binaryproto, output blobs
+     (each item may be a comma list) */
+  const char *deploy, *model, *mean;
+  const char *outputs[32];
+  int n_outputs;
   const char *shapes, *min_shapes, *opt_shapes, *max_shapes;
   const char *load_inputs, *save_outputs, *export_json;
   const char *disabled_passes[32];
