@@ -388,9 +388,10 @@ static InferStatus *read_tensors(const uint8_t *p, const char *name, const Heade
  * value (reading it is undefined), so such a plan is rejected. Fields the
  * table misses are still checked by the shape functions as for any network. */
 #define PB(member, field) offsetof(InferOpParams, member.field)
-static const size_t bools_conv[] = {PB(conv, has_output_shape), PB(conv, has_residual)};
+static const size_t bools_conv[] = {PB(conv, has_output_shape), PB(conv, has_residual),
+                                    PB(conv, channels_last)};
 static const size_t bools_pool[] = {PB(pool, global), PB(pool, ceil_mode),
-                                    PB(pool, count_include_pad)};
+                                    PB(pool, count_include_pad), PB(pool, channels_last)};
 static const size_t bools_gemm[] = {PB(gemm, trans_a), PB(gemm, trans_b)};
 static const size_t bools_softmax[] = {PB(softmax, coerce_2d)};
 static const size_t bools_reduce[] = {PB(reduce, keepdims), PB(reduce, noop_with_empty_axes)};
