@@ -29,6 +29,7 @@ static const char *layer_kernel(const InferEngine *e, const InferLayer *l) {
   if (e->backend == INFER_BACKEND_CPU) return "cpu-reference";
   if ((l->op == INFER_OP_CONV || l->op == INFER_OP_DECONV)) {
     int32_t t = l->params.conv.tactic;
+    if (t == 1000) return "cublaslt-1x1"; /* INFER_CUDA_CONV_TACTIC_GEMM */
     if (t > 0 && t <= (int32_t)(sizeof algos / sizeof algos[0])) return algos[t - 1];
     return t > 0 ? "cudnn-tuned" : "cudnn-heuristic";
   }

@@ -7,6 +7,7 @@
  * for the device: copies and kernels are queued on the stream. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "context_internal.h"
 #include "cpu_kernels.h"
@@ -174,11 +175,25 @@ static InferStatus *place_outputs(InferContext *c, InferStream *stream) {
   return NULL;
 }
 
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 InferStatus *infer_context_execute_device(InferContext *c, InferStream *stream) {
   INFER_TRY(bind_sources(c));
   const InferNetwork *net = c->engine->net;
+  /* profiling waits for each layer: the times are per layer, the run is slower */
+  if (c->profiling) INFER_TRY(c->backend->synchronize(stream));
   for (int32_t l = 0; l < net->n_layers; l++) {
+    double t0 = c->profiling ? now_ms() : 0;
     InferStatus *st = run_layer(c, &net->layers[l], stream);
+    if (!st && c->profiling) {
+      st = c->backend->synchronize(stream);
+      c->layer_ms[l] += now_ms() - t0;
+      c->layer_calls[l]++;
+    }
     if (st) return st;
   }
   return place_outputs(c, stream);

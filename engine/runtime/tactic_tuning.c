@@ -103,6 +103,9 @@ InferStatus *infer_engine_tune(InferEngine *e, const InferBuildConfig *cfg) {
   for (int32_t l = 0; !st && l < e->net->n_layers; l++) {
     InferLayer *layer = &e->net->layers[l];
     if (!be->layer_tunable(layer->op)) continue;
+    /* a tactic the network already carries (a test pinning one) is kept */
+    if ((layer->op == INFER_OP_CONV || layer->op == INFER_OP_DECONV) && layer->params.conv.tactic)
+      continue;
     InferTensorView in[64], out[64];
     InferOpCall call;
     Scratch scratch = {{0}, 0};

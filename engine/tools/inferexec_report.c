@@ -91,13 +91,25 @@ InferStatus *report_profile(FILE *f, InferEngine *engine, const ToolTensor *inpu
   InferContext *ctx;
   INFER_TRY(infer_context_create(engine, &ctx));
   InferStatus *st = NULL;
-  for (int i = 0; !st && i < infer_engine_num_io(engine); i++) {
+  /* device engines read their inputs from device copies */
+  bool host = infer_engine_backend(engine) == INFER_BACKEND_CPU;
+  void *device[64] = {0};
+  for (int i = 0; !st && i < infer_engine_num_io(engine) && i < 64; i++) {
     if (!infer_engine_io_is_input(engine, i)) continue;
     const char *name = infer_engine_io_name(engine, i);
     for (int j = 0; j < n_inputs && !st; j++)
       if (strcmp(inputs[j].name, name) == 0) {
-        st = infer_context_set_input_shape(ctx, name, &inputs[j].view.shape);
-        if (!st) st = infer_context_set_tensor_address(ctx, name, inputs[j].view.data);
+        const InferTensorView *v = &inputs[j].view;
+        void *data = v->data;
+        if (!host) {
+          int64_t n = infer_shape_numel(&v->shape);
+          size_t bytes = (size_t)(n > 0 ? n : 0) * infer_dtype_size(v->dtype);
+          st = infer_engine_malloc(engine, bytes ? bytes : 1, &device[i]);
+          if (!st) st = infer_engine_copy_to_device(engine, device[i], v->data, bytes);
+          data = device[i];
+        }
+        if (!st) st = infer_context_set_input_shape(ctx, name, &v->shape);
+        if (!st) st = infer_context_set_tensor_address(ctx, name, data);
       }
   }
   infer_context_set_profiling(ctx, true);
@@ -117,16 +129,19 @@ InferStatus *report_profile(FILE *f, InferEngine *engine, const ToolTensor *inpu
   }
   if (!st) {
     fprintf(f, "=== Profile (mean over %d runs) ===\n", runs);
-    fprintf(f, "%-40s %-14s %10s %7s\n", "layer", "op", "time (ms)", "share");
+    fprintf(f, "%-40s %-14s %-5s %-16s %10s %7s\n", "layer", "op", "prec", "kernel", "time (ms)",
+            "share");
     for (int l = 0; l < rep->n_layers; l++) {
       InferLayerInfo li;
       if (infer_engine_layer_info(engine, l, &li)) continue;
-      fprintf(f, "%-40s %-14s %10.4f %6.1f%%\n", li.name, li.op, rep->layer_ms[l],
+      fprintf(f, "%-40s %-14s %-5s %-16s %10.4f %6.1f%%\n", li.name, li.op, li.precision,
+              li.kernel, rep->layer_ms[l],
               total > 0 ? 100 * rep->layer_ms[l] / total : 0);
     }
-    fprintf(f, "%-40s %-14s %10.4f\n", "total", "", total);
+    fprintf(f, "%-40s %-14s %-5s %-16s %10.4f\n", "total", "", "", "", total);
   }
   infer_context_release(ctx);
+  for (int i = 0; i < 64; i++) infer_engine_mfree(engine, device[i]);
   return st;
 }
 

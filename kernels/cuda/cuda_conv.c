@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "conv_geometry.h"
+#include "cuda_conv_gemm.h"
 #include "cuda_epilogue.h"
 #include "cuda_ops.h"
 
@@ -482,7 +483,12 @@ static bool is_empty(const InferOpCall *c) {
   return infer_shape_numel(&c->in[0].shape) == 0 || infer_shape_numel(&c->in[1].shape) == 0;
 }
 
+static bool gemm_tactic(const InferOpCall *c) {
+  return c->params->conv.tactic == INFER_CUDA_CONV_TACTIC_GEMM && infer_cuda_conv_gemm_applicable(c);
+}
+
 static size_t conv_workspace(const InferOpCall *c) {
+  if (gemm_tactic(c)) return infer_cuda_conv_gemm_workspace();
   ConvPlan pl;
   cudnnHandle_t h = NULL;
   ConvEntry *e;
@@ -551,6 +557,7 @@ static InferStatus *conv_run(const InferOpCall *c, const InferCudaExec *ex) {
   void *y = c->out[0].data;
   int64_t ny = infer_shape_numel(&c->out[0].shape);
   if (ny <= 0) return NULL;
+  if (gemm_tactic(c) && !is_empty(c)) return infer_cuda_conv_gemm_run(c, ex);
   const void *bias = has_bias(c) ? c->in[2].data : NULL;
   const void *res = p->has_residual ? c->in[residual_input(c)].data : NULL;
   ConvPlan pl;
@@ -632,8 +639,8 @@ InferStatus *infer_cuda_run_deconv(const InferOpCall *call, const InferCudaExec 
  * buffers are device memory; their contents do not matter) and returns the
  * fastest one that fits `exec`'s workspace (after the staging buffer) as a
  * tactic (algorithm + 1) with its time. Synchronizes the device. */
-InferStatus *infer_cuda_tune_conv(const InferOpCall *c, const InferCudaExec *ex, int32_t *tactic,
-                                  double *ms) {
+static InferStatus *tune_cudnn(const InferOpCall *c, const InferCudaExec *ex, int32_t *tactic,
+                               double *ms) {
   *tactic = 0;
   *ms = 0;
   if (infer_shape_numel(&c->out[0].shape) <= 0 || is_empty(c)) return NULL;
@@ -682,7 +689,29 @@ InferStatus *infer_cuda_tune_conv(const InferOpCall *c, const InferCudaExec *ex,
   return NULL;
 }
 
+/* cuDNN's algorithms, and for 1x1 channels-last layers the cuBLASLt
+ * product too: the faster one wins. */
+InferStatus *infer_cuda_tune_conv(const InferOpCall *c, const InferCudaExec *ex, int32_t *tactic,
+                                  double *ms) {
+  INFER_TRY(tune_cudnn(c, ex, tactic, ms));
+  if (!infer_cuda_conv_gemm_applicable(c) || is_empty(c) ||
+      ex->workspace_bytes < infer_cuda_conv_gemm_workspace())
+    return NULL;
+  double gemm_ms = 0;
+  InferStatus *st = infer_cuda_conv_gemm_time(c, ex, &gemm_ms);
+  if (st) {
+    /* cuBLASLt cannot run it: cuDNN's choice stands */
+    infer_status_free(st);
+    return NULL;
+  }
+  if (*tactic == 0 || gemm_ms < *ms) {
+    *tactic = INFER_CUDA_CONV_TACTIC_GEMM;
+    *ms = gemm_ms;
+  }
+  return NULL;
+}
+
 InferStatus *infer_cuda_tune_deconv(const InferOpCall *c, const InferCudaExec *ex,
                                     int32_t *tactic, double *ms) {
-  return infer_cuda_tune_conv(c, ex, tactic, ms);
+  return tune_cudnn(c, ex, tactic, ms);
 }

@@ -192,6 +192,7 @@ static InferStatus *build(InferNetwork *net, InferBackendKind backend, InferEngi
   if (!st) {
     infer_build_config_set_backend(cfg, backend);
     infer_build_config_set_optimization_level(cfg, 0); /* the layer as described */
+    infer_build_config_set_tf32(cfg, false);             /* FP32 to compare with the CPU */
     st = infer_engine_build(net, cfg, out);
   }
   infer_build_config_release(cfg);
