@@ -8,5 +8,7 @@
 #include "infer/network.h"
 #include "infer/engine.h"
 #include "infer/onnx.h"
+#include "infer/caffe.h"
+#include "infer/calibration.h"
 
 #endif
