@@ -2,9 +2,6 @@
  * (declared in cuda_ops.h), and the status for failed CUDA library calls. */
 #include "cuda_ops.h"
 
-/* Plugin layers: cuda_plugin.c, through the engine's hooks (plugin_kernel.h). */
-INFER_CUDA_KERNEL_DECL(plugin)
-
 #define K(name) \
   {infer_cuda_supports_##name, infer_cuda_run_##name, infer_cuda_workspace_##name, NULL}
 #define TUNED(name)                                                                \
@@ -48,7 +45,6 @@ static const InferCudaKernel cuda_kernels[] = {
   [INFER_OP_CONSTANT_OF_SHAPE] = K(constant_of_shape),
   [INFER_OP_TRILU] = K(trilu),
   [INFER_OP_DEPTH_SPACE] = K(depth_space),
-  [INFER_OP_PLUGIN] = K(plugin),
 };
 
 _Static_assert(sizeof cuda_kernels / sizeof cuda_kernels[0] == INFER_OP_COUNT,
