@@ -37,6 +37,7 @@
 
 #include "conv_geometry.h"
 #include "cuda_conv_gemm.h"
+#include "cuda_conv_graph.h"
 #include "cuda_epilogue.h"
 #include "cuda_ops.h"
 
@@ -487,8 +488,16 @@ static bool gemm_tactic(const InferOpCall *c) {
   return c->params->conv.tactic == INFER_CUDA_CONV_TACTIC_GEMM && infer_cuda_conv_gemm_applicable(c);
 }
 
+static bool graph_tactic(const InferOpCall *c) {
+  int32_t t = c->params->conv.tactic;
+  return t >= INFER_CUDA_CONV_TACTIC_GRAPH &&
+         t < INFER_CUDA_CONV_TACTIC_GRAPH + INFER_CUDA_CONV_GRAPH_CONFIGS &&
+         infer_cuda_conv_graph_applicable(c);
+}
+
 static size_t conv_workspace(const InferOpCall *c) {
   if (gemm_tactic(c)) return infer_cuda_conv_gemm_workspace();
+  if (graph_tactic(c)) return infer_cuda_conv_graph_workspace(c);
   ConvPlan pl;
   cudnnHandle_t h = NULL;
   ConvEntry *e;
@@ -558,6 +567,7 @@ static InferStatus *conv_run(const InferOpCall *c, const InferCudaExec *ex) {
   int64_t ny = infer_shape_numel(&c->out[0].shape);
   if (ny <= 0) return NULL;
   if (gemm_tactic(c) && !is_empty(c)) return infer_cuda_conv_gemm_run(c, ex);
+  if (graph_tactic(c) && !is_empty(c)) return infer_cuda_conv_graph_run(c, ex);
   const void *bias = has_bias(c) ? c->in[2].data : NULL;
   const void *res = p->has_residual ? c->in[residual_input(c)].data : NULL;
   ConvPlan pl;
@@ -689,11 +699,22 @@ static InferStatus *tune_cudnn(const InferOpCall *c, const InferCudaExec *ex, in
   return NULL;
 }
 
-/* cuDNN's algorithms, and for 1x1 channels-last layers the cuBLASLt
- * product too: the faster one wins. */
+/* cuDNN's legacy algorithms, its graph-API engines for channels-last
+ * layers, and for 1x1 channels-last layers the cuBLASLt product: the
+ * fastest wins. */
 InferStatus *infer_cuda_tune_conv(const InferOpCall *c, const InferCudaExec *ex, int32_t *tactic,
                                   double *ms) {
   INFER_TRY(tune_cudnn(c, ex, tactic, ms));
+  if (infer_cuda_conv_graph_applicable(c) && !is_empty(c)) {
+    int32_t g = 0;
+    double g_ms = 0;
+    InferStatus *st = infer_cuda_conv_graph_tune(c, ex, &g, &g_ms);
+    if (st) infer_status_free(st);
+    else if (g && (*tactic == 0 || g_ms < *ms)) {
+      *tactic = g;
+      *ms = g_ms;
+    }
+  }
   if (!infer_cuda_conv_gemm_applicable(c) || is_empty(c) ||
       ex->workspace_bytes < infer_cuda_conv_gemm_workspace())
     return NULL;
