@@ -31,6 +31,7 @@ static const char *layer_kernel(const InferEngine *e, const InferLayer *l) {
     int32_t t = l->params.conv.tactic;
     if (t == 1000) return "cublaslt-1x1"; /* INFER_CUDA_CONV_TACTIC_GEMM */
     if (t >= 2000 && t < 2016) return "cudnn-graph";   /* INFER_CUDA_CONV_TACTIC_GRAPH + k */
+    if (t == 3000) return "depthwise";                 /* INFER_CUDA_CONV_TACTIC_DEPTHWISE */
     if (t > 0 && t <= (int32_t)(sizeof algos / sizeof algos[0])) return algos[t - 1];
     return t > 0 ? "cudnn-tuned" : "cudnn-heuristic";
   }

@@ -38,6 +38,7 @@
 #include "conv_geometry.h"
 #include "cuda_conv_gemm.h"
 #include "cuda_conv_graph.h"
+#include "cuda_conv_depthwise.h"
 #include "cuda_epilogue.h"
 #include "cuda_ops.h"
 
@@ -495,7 +496,13 @@ static bool graph_tactic(const InferOpCall *c) {
          infer_cuda_conv_graph_applicable(c);
 }
 
+static bool depthwise_tactic(const InferOpCall *c) {
+  return c->params->conv.tactic == INFER_CUDA_CONV_TACTIC_DEPTHWISE &&
+         infer_cuda_conv_depthwise_applicable(c);
+}
+
 static size_t conv_workspace(const InferOpCall *c) {
+  if (depthwise_tactic(c)) return 0;
   if (gemm_tactic(c)) return infer_cuda_conv_gemm_workspace();
   if (graph_tactic(c)) return infer_cuda_conv_graph_workspace(c);
   ConvPlan pl;
@@ -566,6 +573,7 @@ static InferStatus *conv_run(const InferOpCall *c, const InferCudaExec *ex) {
   void *y = c->out[0].data;
   int64_t ny = infer_shape_numel(&c->out[0].shape);
   if (ny <= 0) return NULL;
+  if (depthwise_tactic(c) && !is_empty(c)) return infer_cuda_conv_depthwise_run(c, ex);
   if (gemm_tactic(c) && !is_empty(c)) return infer_cuda_conv_gemm_run(c, ex);
   if (graph_tactic(c) && !is_empty(c)) return infer_cuda_conv_graph_run(c, ex);
   const void *bias = has_bias(c) ? c->in[2].data : NULL;
@@ -700,11 +708,20 @@ static InferStatus *tune_cudnn(const InferOpCall *c, const InferCudaExec *ex, in
 }
 
 /* cuDNN's legacy algorithms, its graph-API engines for channels-last
- * layers, and for 1x1 channels-last layers the cuBLASLt product: the
- * fastest wins. */
+ * layers, the project's depthwise kernel, and for 1x1 channels-last layers
+ * the cuBLASLt product: the fastest wins. */
 InferStatus *infer_cuda_tune_conv(const InferOpCall *c, const InferCudaExec *ex, int32_t *tactic,
                                   double *ms) {
   INFER_TRY(tune_cudnn(c, ex, tactic, ms));
+  if (infer_cuda_conv_depthwise_applicable(c) && !is_empty(c)) {
+    double d_ms = 0;
+    InferStatus *st = infer_cuda_conv_depthwise_time(c, ex, &d_ms);
+    if (st) infer_status_free(st);
+    else if (*tactic == 0 || d_ms < *ms) {
+      *tactic = INFER_CUDA_CONV_TACTIC_DEPTHWISE;
+      *ms = d_ms;
+    }
+  }
   if (infer_cuda_conv_graph_applicable(c) && !is_empty(c)) {
     int32_t g = 0;
     double g_ms = 0;

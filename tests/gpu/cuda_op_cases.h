@@ -209,6 +209,64 @@ static void cases_nn(void) {
   conv_case("1-D", &c, shp(3, 2, 4, 20), shp(3, 5, 4, 3), true, false);
   c = conv_params(3, 1);
   conv_case("3-D", &c, shp(5, 1, 2, 5, 6, 7), shp(5, 3, 2, 2, 3, 3), true, false);
+  /* channels-last forms: x [N, H, W, C], w [C_out, kH, kW, C_in / group]; a
+   * tactic set here is kept by the builder (own kernels and cuBLASLt) */
+  c = conv_params(2, 1);
+  c.channels_last = true;
+  c.pads[0] = c.pads[1] = c.pads[2] = c.pads[3] = 1;
+  conv_case("nhwc 3x3 pad 1 bias", &c, shp(4, 2, 13, 11, 3), shp(4, 8, 3, 3, 3), true, false);
+  c = conv_params(2, 1);
+  c.channels_last = true;
+  c.activation.kind = INFER_UNARY_RELU;
+  c.tactic = 1000; /* the cuBLASLt product */
+  conv_case("nhwc 1x1 cublaslt bias relu", &c, shp(4, 3, 7, 7, 16), shp(4, 32, 1, 1, 16), true,
+            false);
+  c.activation.kind = INFER_UNARY_SIGMOID;
+  conv_case("nhwc 1x1 cublaslt bias sigmoid", &c, shp(4, 2, 5, 6, 24), shp(4, 8, 1, 1, 24), true,
+            false);
+  c = conv_params(2, 12);
+  c.channels_last = true;
+  c.strides[0] = c.strides[1] = 2;
+  c.pads[0] = c.pads[1] = 1, c.pads[2] = c.pads[3] = 0;
+  c.activation.kind = INFER_UNARY_CLIP;
+  c.activation.alpha = 0.0f, c.activation.beta = 6.0f;
+  c.tactic = 3000; /* the project's depthwise kernel */
+  conv_case("nhwc depthwise 3x3 stride 2 relu6 (own kernel)", &c, shp(4, 2, 11, 10, 12),
+            shp(4, 12, 3, 3, 1), true, false);
+  {
+    InferConvParams r = conv_params(2, 1);
+    r.channels_last = true;
+    r.activation.kind = INFER_UNARY_RELU;
+    r.has_residual = true;
+    r.tactic = 1000;
+    InferOpParams *q = begin(INFER_OP_CONV, "conv nhwc 1x1 cublaslt bias residual relu");
+    q->conv = r;
+    data(F, shp(4, 2, 6, 5, 16), -1, 1);
+    cdata(F, shp(4, 24, 1, 1, 16), -1, 1);
+    cdata(F, shp(1, 24), -1, 1);
+    data(F, shp(4, 2, 6, 5, 24), -1, 1);
+    run();
+    r = conv_params(2, 1);
+    r.channels_last = true;
+    r.has_residual = true;
+    r.pads[0] = r.pads[1] = r.pads[2] = r.pads[3] = 1;
+    q = begin(INFER_OP_CONV, "conv nhwc 3x3 residual, no bias");
+    q->conv = r;
+    data(F, shp(4, 1, 9, 8, 8), -1, 1);
+    cdata(F, shp(4, 8, 3, 3, 8), -1, 1);
+    absent();
+    data(F, shp(4, 1, 9, 8, 8), -1, 1);
+    run();
+    InferPoolParams np = pool_params(INFER_POOL_MAX, 2, 3);
+    np.channels_last = true;
+    np.strides[0] = np.strides[1] = 2;
+    np.pads[0] = np.pads[1] = np.pads[2] = np.pads[3] = 1;
+    pool_case("nhwc max 3x3 stride 2", np, shp(4, 2, 11, 9, 5));
+    np = pool_params(INFER_POOL_AVERAGE, 2, 1);
+    np.global = true;
+    np.channels_last = true;
+    pool_case("nhwc global average", np, shp(4, 3, 7, 6, 40));
+  }
   c = conv_params(2, 1);
   c.strides[0] = c.strides[1] = 2;
   c.pads[0] = c.pads[1] = c.pads[2] = c.pads[3] = 1;
