@@ -8,7 +8,16 @@
 GST_DEBUG_CATEGORY(gst_infer_debug);
 #define GST_CAT_DEFAULT gst_infer_debug
 
-#define VIDEO_CAPS GST_VIDEO_CAPS_MAKE("{ NV12, I420, RGBA, BGRA, RGBx, BGRx, RGB, BGR, GRAY8 }")
+#define VIDEO_FORMATS "{ NV12, I420, RGBA, BGRA, RGBx, BGRx, RGB, BGR, GRAY8 }"
+/* Frames in CUDA memory (cudaupload, nvh264dec) are read in place by the
+ * GPU path and downloaded by gstreamer-cuda for the CPU one. */
+#ifdef INFER_HAVE_GST_CUDA
+#define VIDEO_CAPS                                                             \
+  GST_VIDEO_CAPS_MAKE_WITH_FEATURES("memory:CUDAMemory", VIDEO_FORMATS) "; " \
+  GST_VIDEO_CAPS_MAKE(VIDEO_FORMATS)
+#else
+#define VIDEO_CAPS GST_VIDEO_CAPS_MAKE(VIDEO_FORMATS)
+#endif
 
 static GstStaticPadTemplate sink_template =
     GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(VIDEO_CAPS));
@@ -20,8 +29,8 @@ G_DEFINE_TYPE_WITH_CODE(GstInfer, gst_infer, GST_TYPE_ELEMENT,
                                                 "infer: ONNX inference on video frames"));
 
 static const gchar *long_description =
-    "Runs an ONNX model (built into an engine for the CPU backend now, CUDA later; cached as a "
-    "plan file with engine-cache) on video frames and attaches the results as metadata: "
+    "Runs an ONNX model (built into an engine for the CPU or CUDA backend, cached as a plan "
+    "file with engine-cache) on video frames and attaches the results as metadata: "
     "InferDetectionMeta plus GstVideoRegionOfInterestMeta for detectors, "
     "InferClassificationMeta for classifiers, InferTensorMeta for raw outputs. Frames are "
     "letterboxed, normalized and batched (batch-size, batch-timeout); elements with the same "
@@ -225,8 +234,10 @@ static gboolean gst_infer_start(GstInfer *self) {
       ok = check_model(self, infer_instance_model(inst), TRUE);
     }
   }
+  self->device_id = s.device_id;
   gst_infer_settings_clear(&s);
   self->frame_count = 0;
+  self->logged_memory_path = FALSE;
   self->decode_error_posted = FALSE;
   return ok;
 }
@@ -239,6 +250,11 @@ static void gst_infer_stop(GstInfer *self) {
   self->loader = NULL;
   g_mutex_unlock(&self->model_lock);
   if (loader) g_thread_join(loader);
+  if (self->uploader) {
+    infer_status_free(infer_cuda_set_device(self->device_id));
+    infer_cuda_uploader_free(self->uploader);
+    self->uploader = NULL;
+  }
   if (inst) infer_instance_release(inst, &self->client);
   gst_infer_queue_clear(self);
   if (self->labels) g_ptr_array_unref(self->labels);
@@ -302,9 +318,21 @@ void gst_infer_start_model_swap(GstInfer *self, const gchar *path) {
 
 /* ---- GObject / GstElement --------------------------------------------------------------- */
 
+/* The CUDA context for upstream CUDA elements exists from READY on: decoders
+ * (nvh264dec) look for one when they open, before the model is loaded. */
+static void cuda_context_open(GstInfer *self) {
+  GST_OBJECT_LOCK(self);
+  gboolean gpu = self->settings.backend != INFER_BACKEND_CPU;
+  gint device = self->settings.device_id;
+  GST_OBJECT_UNLOCK(self);
+  if (gpu && infer_cuda_gst_built() && !self->cuda_context)
+    self->cuda_context = infer_cuda_gst_context_new(device);
+}
+
 static GstStateChangeReturn gst_infer_change_state(GstElement *element,
                                                    GstStateChange transition) {
   GstInfer *self = GST_INFER(element);
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY) cuda_context_open(self);
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED && !gst_infer_start(self)) {
     gst_infer_stop(self);
     return GST_STATE_CHANGE_FAILURE;
@@ -312,11 +340,16 @@ static GstStateChangeReturn gst_infer_change_state(GstElement *element,
   GstStateChangeReturn ret =
       GST_ELEMENT_CLASS(gst_infer_parent_class)->change_state(element, transition);
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) gst_infer_stop(self);
+  if (transition == GST_STATE_CHANGE_READY_TO_NULL && self->cuda_context) {
+    gst_object_unref(self->cuda_context);
+    self->cuda_context = NULL;
+  }
   return ret;
 }
 
 static void gst_infer_finalize(GObject *object) {
   GstInfer *self = GST_INFER(object);
+  if (self->cuda_context) gst_object_unref(self->cuda_context);
   gst_infer_settings_clear(&self->settings);
   g_mutex_clear(&self->qlock);
   g_cond_clear(&self->qcond);

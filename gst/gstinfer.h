@@ -7,7 +7,8 @@
  *   infer_pads.c       chain, events, queries and the src task (ordering)
  *   infer_results.c    decoding outputs per frame, attaching metas
  *   infer_batcher.c    shared model instances, batches, worker thread
- *   infer_model.c      parse / build / plan cache */
+ *   infer_model.c      parse / build / plan cache
+ *   infer_cuda.c       the GPU path: device, uploads, CUDA memory in place */
 #ifndef GST_INFER_H
 #define GST_INFER_H
 
@@ -15,6 +16,7 @@
 #include <gst/video/video.h>
 
 #include "infer_batcher.h"
+#include "infer_cuda.h"
 #include "infer_model.h"
 
 G_BEGIN_DECLS
@@ -108,6 +110,13 @@ struct _GstInfer {
   GstVideoInfo info;
   gboolean have_info;
   guint64 frame_count;
+  gint device_id;               /* settings.device_id when started */
+  InferCudaUploader *uploader;  /* system-memory frames for a GPU model */
+  gboolean logged_memory_path;  /* how frames reach the GPU was logged */
+
+  /* the GstCudaContext (infer_cuda.h) offered to upstream CUDA elements,
+   * from NULL -> READY to READY -> NULL (NULL: none) */
+  GstObject *cuda_context;
 
   /* the output queue (qlock) */
   GMutex qlock;

@@ -5,10 +5,24 @@
  * commits it) -> ready (closed: full, timed out or drained) -> running (the
  * worker, outside the lock, once every reserved slot is committed) -> free.
  * The worker runs ready batches in order, so a client's frames complete in
- * the order their slots were reserved. */
+ * the order their slots were reserved.
+ *
+ * Device engines (CUDA): items are preprocessed on the GPU, on the
+ * instance's preprocessing stream, straight into the batch buffer; each
+ * batch buffer has its own context and stream (its outputs stay valid while
+ * the next batch runs, and a CUDA graph is replayed at its fixed input
+ * address). The worker starts a batch (waits for the preprocessing queued
+ * so far, enqueues) and finishes the oldest running one (synchronizes its
+ * stream, downloads the outputs, calls back) while the GPU runs the next:
+ * batches are started and finished in order. */
 #include "infer_batcher.h"
 
 #include <string.h>
+
+#include "infer_cuda.h"
+#ifdef INFER_HAVE_CUDA
+#include "cuda_preprocess.h"
+#endif
 
 #define GST_CAT_DEFAULT gst_infer_debug
 #define N_BATCH_BUFFERS 3
@@ -16,8 +30,12 @@
 typedef struct InferBatch {
   const InferEngine *engine; /* that allocated input */
   guint8 *input;     /* capacity items, in the engine's memory */
-  guint8 *staging;   /* host copy for device engines (NULL on the CPU backend) */
+  guint8 *staging;   /* host copy for device engines without device preprocessing */
   gsize item_bytes;
+  InferContext *ctx; /* device preprocessing: the batch's own context and stream */
+  InferStream *stream;
+  gint bound_batch;  /* batch size bound on ctx (dynamic models) */
+  InferStatus *start_error;
   InferSlot *slots;
   gint capacity, reserved, filled;
   gint64 deadline;   /* monotonic µs: run by then (batch-timeout) */
@@ -33,11 +51,16 @@ struct InferInstance {
   InferModel *model, *pending_model;
   InferModel *retired;            /* the model before the last swap (a caller of
                                      infer_instance_model may still look at it) */
-  InferContext *ctx;
+  InferContext *ctx;              /* host engines (device ones: per batch) */
   InferStream *stream;
   gint bound_batch;               /* batch size bound on ctx (dynamic models) */
+  gboolean cuda_thread;           /* threads set the device first (backend is not cpu) */
+  gint device_id;
+  gboolean device;                /* items are preprocessed on the GPU */
+  InferCudaQueue *cuda;           /* the preprocessing stream (device) */
   InferBatch batches[N_BATCH_BUFFERS];
   GQueue free_q, ready_q;
+  GQueue running_q;               /* started on the device, not finished */
   InferBatch *filling;
   gboolean stop;
   GThread *worker;
@@ -51,33 +74,51 @@ static GHashTable *registry; /* id -> InferInstance */
 
 static void free_batches(InferInstance *inst) {
   for (int i = 0; i < N_BATCH_BUFFERS; i++) {
-    if (inst->batches[i].input) infer_engine_mfree(inst->batches[i].engine, inst->batches[i].input);
-    g_free(inst->batches[i].staging);
-    g_free(inst->batches[i].slots);
-    memset(&inst->batches[i], 0, sizeof inst->batches[i]);
+    InferBatch *b = &inst->batches[i];
+    infer_stream_release(b->stream); /* waits for its work */
+    infer_context_release(b->ctx);
+    if (b->input) infer_engine_mfree(b->engine, b->input);
+    infer_status_free(b->start_error);
+    g_free(b->staging);
+    g_free(b->slots);
+    memset(b, 0, sizeof *b);
   }
   g_queue_clear(&inst->free_q);
   g_queue_clear(&inst->ready_q);
+  g_queue_clear(&inst->running_q);
   inst->filling = NULL;
 }
 
-/* Context, stream and batch buffers for `m`. Batch buffers are in the
- * engine's memory; device engines get a host staging copy that items are
- * preprocessed into and copied from (until device preprocessing exists). */
+/* Contexts, streams and batch buffers for `m`, in the engine's memory. Host
+ * engines have one context; device engines one per batch buffer and items
+ * preprocessed on the GPU (or, built without the CUDA glue, into a host
+ * staging copy that is copied over). */
 static InferStatus *prepare_model(InferInstance *inst, InferModel *m) {
-  InferContext *ctx = NULL;
-  InferStream *stream = NULL;
-  InferStatus *st = infer_context_create(m->engine, &ctx);
-  if (!st) st = infer_stream_create(m->engine, &stream);
+  gboolean on_device = infer_engine_backend(m->engine) != INFER_BACKEND_CPU;
+  gboolean device_pp = on_device && infer_cuda_built();
+  InferContext *ctx = NULL, *bctx[N_BATCH_BUFFERS] = {0};
+  InferStream *stream = NULL, *bstream[N_BATCH_BUFFERS] = {0};
+  InferStatus *st = NULL;
+  if (!device_pp) {
+    st = infer_context_create(m->engine, &ctx);
+    if (!st) st = infer_stream_create(m->engine, &stream);
+  }
+  for (int i = 0; i < N_BATCH_BUFFERS && device_pp && !st; i++) {
+    st = infer_context_create(m->engine, &bctx[i]);
+    if (!st) st = infer_stream_create(m->engine, &bstream[i]);
+  }
+  if (!st && device_pp && !inst->cuda) st = infer_cuda_queue_new(&inst->cuda);
   gsize item = (gsize)m->channels * (gsize)m->width * (gsize)m->height *
                infer_dtype_size(m->input_dtype);
-  gboolean device = infer_engine_backend(m->engine) != INFER_BACKEND_CPU;
   void *inputs[N_BATCH_BUFFERS] = {0};
   for (int i = 0; i < N_BATCH_BUFFERS && !st; i++)
     st = infer_engine_malloc(m->engine, item * (gsize)m->batch, &inputs[i]);
   if (st) {
-    for (int i = 0; i < N_BATCH_BUFFERS; i++)
+    for (int i = 0; i < N_BATCH_BUFFERS; i++) {
       if (inputs[i]) infer_engine_mfree(m->engine, inputs[i]);
+      infer_stream_release(bstream[i]);
+      infer_context_release(bctx[i]);
+    }
     infer_context_release(ctx);
     infer_stream_release(stream);
     return st;
@@ -87,6 +128,7 @@ static InferStatus *prepare_model(InferInstance *inst, InferModel *m) {
   inst->ctx = ctx;
   inst->stream = stream;
   inst->bound_batch = -1;
+  inst->device = device_pp;
   free_batches(inst);
   for (int i = 0; i < N_BATCH_BUFFERS; i++) {
     InferBatch *b = &inst->batches[i];
@@ -94,8 +136,11 @@ static InferStatus *prepare_model(InferInstance *inst, InferModel *m) {
     b->capacity = m->batch;
     b->item_bytes = item;
     b->input = inputs[i];
-    if (!device) memset(b->input, 0, item * (gsize)m->batch);
-    b->staging = device ? g_malloc0(item * (gsize)m->batch) : NULL;
+    b->ctx = bctx[i];
+    b->stream = bstream[i];
+    b->bound_batch = -1;
+    if (!on_device) memset(b->input, 0, item * (gsize)m->batch);
+    b->staging = on_device && !device_pp ? g_malloc0(item * (gsize)m->batch) : NULL;
     b->slots = g_new0(InferSlot, m->batch);
     g_queue_push_tail(&inst->free_q, b);
   }
@@ -111,25 +156,40 @@ static void close_filling(InferInstance *inst) {
   g_cond_signal(&inst->work_cond);
 }
 
-static void run_batch(InferInstance *inst, InferBatch *b) {
+/* Queues the batch (runs it, on the CPU); an error is kept for finish_batch. */
+static void start_batch(InferInstance *inst, InferBatch *b) {
   const InferModel *m = inst->model;
-  gint n = b->reserved;
-  gint N = m->dynamic_batch ? n : m->batch;
+  InferContext *ctx = b->ctx ? b->ctx : inst->ctx;
+  gint *bound = b->ctx ? &b->bound_batch : &inst->bound_batch;
+  gint N = m->dynamic_batch ? b->reserved : m->batch;
   InferStatus *st = NULL;
-  if (m->dynamic_batch && inst->bound_batch != N) {
+  /* the items' kernels are on the preprocessing stream: they must have run
+     before the engine's stream reads the batch */
+  if (inst->device) st = infer_cuda_queue_wait(inst->cuda);
+  if (!st && m->dynamic_batch && *bound != N) {
     InferShape shape = infer_model_input_shape(m, N);
-    st = infer_context_set_input_shape(inst->ctx, m->input_name, &shape);
-    inst->bound_batch = st ? -1 : N;
+    st = infer_context_set_input_shape(ctx, m->input_name, &shape);
+    *bound = st ? -1 : N;
   }
-  if (!st) st = infer_context_set_tensor_address(inst->ctx, m->input_name, b->input);
-  if (!st) st = infer_context_enqueue(inst->ctx, inst->stream);
-  if (!st) st = infer_stream_synchronize(inst->stream);
+  if (!st) st = infer_context_set_tensor_address(ctx, m->input_name, b->input);
+  if (!st) st = infer_context_enqueue(ctx, b->stream ? b->stream : inst->stream);
+  b->start_error = st;
+}
+
+/* Waits for a started batch, downloads its outputs and calls every slot back. */
+static void finish_batch(InferInstance *inst, InferBatch *b) {
+  const InferModel *m = inst->model;
+  InferContext *ctx = b->ctx ? b->ctx : inst->ctx;
+  gint n = b->reserved;
+  InferStatus *st = b->start_error;
+  b->start_error = NULL;
+  if (!st) st = infer_stream_synchronize(b->stream ? b->stream : inst->stream);
   InferNamedTensor *outs = g_new0(InferNamedTensor, MAX(m->n_outputs, 1));
   gboolean device = infer_engine_backend(m->engine) != INFER_BACKEND_CPU;
   GPtrArray *host = g_ptr_array_new_with_free_func(g_free);
   for (gint i = 0; i < m->n_outputs && !st; i++) {
     outs[i].name = m->output_names[i];
-    st = infer_context_get_output(inst->ctx, m->output_names[i], &outs[i].view);
+    st = infer_context_get_output(ctx, m->output_names[i], &outs[i].view);
     int64_t numel = st ? 0 : infer_shape_numel(&outs[i].view.shape);
     if (!st && device && numel > 0 && outs[i].view.data) {
       gsize bytes = (gsize)numel * infer_dtype_size(outs[i].view.dtype);
@@ -178,17 +238,28 @@ static void swap_model(InferInstance *inst) {
 
 static gpointer worker_main(gpointer data) {
   InferInstance *inst = data;
+  if (inst->cuda_thread) infer_status_free(infer_cuda_set_device(inst->device_id));
   g_mutex_lock(&inst->lock);
   for (;;) {
     InferBatch *b = g_queue_peek_head(&inst->ready_q);
     if (b && b->filled == b->reserved) {
       g_queue_pop_head(&inst->ready_q);
       g_mutex_unlock(&inst->lock);
-      run_batch(inst, b);
+      start_batch(inst, b);
       g_mutex_lock(&inst->lock);
-      for (gint i = 0; i < b->reserved; i++) b->slots[i].client->outstanding--;
-      b->reserved = b->filled = 0;
-      g_queue_push_tail(&inst->free_q, b);
+      g_queue_push_tail(&inst->running_q, b);
+      /* host engines ran it already; device ones finish it after starting
+         the next, or when there is nothing to start */
+      if (inst->device) continue;
+    }
+    InferBatch *r = g_queue_pop_head(&inst->running_q);
+    if (r) {
+      g_mutex_unlock(&inst->lock);
+      finish_batch(inst, r);
+      g_mutex_lock(&inst->lock);
+      for (gint i = 0; i < r->reserved; i++) r->slots[i].client->outstanding--;
+      r->reserved = r->filled = 0;
+      g_queue_push_tail(&inst->free_q, r);
       g_cond_broadcast(&inst->idle_cond);
       continue;
     }
@@ -256,24 +327,74 @@ InferSlot *infer_instance_reserve(InferInstance *inst, InferClient *client) {
   return s;
 }
 
+/* The element's parameters with the model's input size, layout and type. */
+static void item_params(const InferSlot *slot, const InferPreprocessParams *params,
+                        InferPreprocessParams *p) {
+  const InferModel *m = slot->model;
+  *p = *params;
+  p->out_width = m->width;
+  p->out_height = m->height;
+  p->layout = m->layout;
+  p->dtype = m->input_dtype;
+  if (m->channels == 1) p->order = INFER_ORDER_GRAY;
+}
+
 InferStatus *infer_instance_preprocess(InferInstance *inst, InferSlot *slot,
                                        const InferImage *image, const InferRect *roi,
                                        const InferPreprocessParams *params) {
-  (void)inst;
   const InferModel *m = slot->model;
   InferBatch *b = slot->priv;
-  InferPreprocessParams p = *params;
-  p.out_width = m->width;
-  p.out_height = m->height;
-  p.layout = m->layout;
-  p.dtype = m->input_dtype;
-  if (m->channels == 1) p.order = INFER_ORDER_GRAY;
-  /* The CPU implementation into host memory; device engines copy the item
-   * over (a device preprocessing kernel replaces both for device frames). */
+  (void)inst;
+  if (b->ctx) /* device preprocessing: slot->dst is device memory */
+    return infer_status_new(INFER_ERR_INVALID_ARGUMENT,
+                            "the model runs on a GPU: frames go through "
+                            "infer_instance_preprocess_device");
+  InferPreprocessParams p;
+  item_params(slot, params, &p);
+  /* The CPU implementation into host memory; device engines without device
+   * preprocessing copy the item over. */
   INFER_TRY(infer_preprocess_cpu(image, roi, &p, slot->dst, &slot->letterbox));
   if (!b->staging) return NULL;
   gsize offset = (gsize)((guint8 *)slot->dst - b->staging);
   return infer_engine_copy_to_device(m->engine, b->input + offset, slot->dst, b->item_bytes);
+}
+
+gboolean infer_instance_on_device(InferInstance *inst) {
+  g_mutex_lock(&inst->lock);
+  gboolean device = inst->device;
+  g_mutex_unlock(&inst->lock);
+  return device;
+}
+
+void *infer_instance_device_stream(InferInstance *inst) {
+  g_mutex_lock(&inst->lock);
+  void *stream = inst->device ? infer_cuda_queue_stream(inst->cuda) : NULL;
+  g_mutex_unlock(&inst->lock);
+  return stream;
+}
+
+InferStatus *infer_instance_preprocess_device(InferInstance *inst, InferSlot *slot,
+                                              const InferImage *image, const InferRect *roi,
+                                              const InferPreprocessParams *params) {
+#ifdef INFER_HAVE_CUDA
+  InferBatch *b = slot->priv;
+  if (!b->ctx)
+    return infer_status_new(INFER_ERR_INVALID_ARGUMENT,
+                            "the model does not run on a GPU: preprocess frames on the host");
+  InferPreprocessParams p;
+  item_params(slot, params, &p);
+  InferCudaPreprocessItem item;
+  memset(&item, 0, sizeof item);
+  item.image = *image;
+  if (roi) item.roi = *roi;
+  item.has_roi = roi != NULL;
+  item.dst = slot->dst;
+  /* inst->cuda lives as long as the instance: no lock needed to use it */
+  return infer_cuda_preprocess(&item, 1, &p, &slot->letterbox, infer_cuda_queue_stream(inst->cuda));
+#else
+  (void)inst, (void)slot, (void)image, (void)roi, (void)params;
+  return infer_status_new(INFER_ERR_UNSUPPORTED, "built without the CUDA backend");
+#endif
 }
 
 void infer_instance_commit(InferInstance *inst, InferSlot *slot) {
@@ -329,7 +450,9 @@ static void instance_free(InferInstance *inst) {
     g_mutex_unlock(&inst->lock);
     g_thread_join(inst->worker);
   }
+  if (inst->cuda_thread) infer_status_free(infer_cuda_set_device(inst->device_id));
   free_batches(inst);
+  infer_cuda_queue_free(inst->cuda);
   infer_context_release(inst->ctx);
   infer_stream_release(inst->stream);
   infer_model_free(inst->model);
@@ -373,6 +496,8 @@ gboolean infer_instance_acquire(const gchar *id, const InferInstanceOptions *o,
   inst->id = g_strdup(id);
   inst->refcount = 1;
   inst->timeout_us = o->batch_timeout_us;
+  inst->cuda_thread = o->model.backend != INFER_BACKEND_CPU && infer_cuda_built();
+  inst->device_id = o->model.device_id;
   g_mutex_init(&inst->lock);
   g_cond_init(&inst->work_cond);
   g_cond_init(&inst->idle_cond);

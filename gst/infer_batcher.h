@@ -76,6 +76,19 @@ InferSlot *infer_instance_reserve(InferInstance *inst, InferClient *client);
 InferStatus *infer_instance_preprocess(InferInstance *inst, InferSlot *slot,
                                        const InferImage *image, const InferRect *roi,
                                        const InferPreprocessParams *params);
+/* TRUE when the model runs on a GPU and items are preprocessed there: the
+ * client then passes frames in device memory to
+ * infer_instance_preprocess_device, uploading system-memory frames itself
+ * on infer_instance_device_stream (so that the upload is ordered before the
+ * kernel). Both stay as they are for the instance's life. */
+gboolean infer_instance_on_device(InferInstance *inst);
+void *infer_instance_device_stream(InferInstance *inst); /* cudaStream_t; NULL: host */
+/* Queues the preprocessing of a frame in device memory (pitch-linear
+ * planes that stay valid until the slot is called back) into the slot, on
+ * the device stream; fills slot->letterbox. No waiting. */
+InferStatus *infer_instance_preprocess_device(InferInstance *inst, InferSlot *slot,
+                                              const InferImage *image, const InferRect *roi,
+                                              const InferPreprocessParams *params);
 /* The slot is filled (or slot->failed is set). */
 void infer_instance_commit(InferInstance *inst, InferSlot *slot);
 /* Closes the batch being filled so that it runs now (EOS, drain, backpressure). */

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "infer_cuda.h"
+
 #define GST_CAT_DEFAULT gst_infer_debug
 
 /* ---- errors ---------------------------------------------------------------- */
@@ -238,6 +240,11 @@ static InferStatus *build_engine(const InferModelOptions *o, ProgressRelay *rela
     infer_build_config_set_backend(cfg, o->backend);
     infer_build_config_set_precisions(cfg, o->precisions);
     infer_build_config_set_progress(cfg, relay_progress, relay);
+    /* INT8 scales for calibrated (implicit) INT8 layers */
+    if (o->calibration_cache && *o->calibration_cache && (o->precisions & INFER_PRECISION_INT8))
+      st = infer_build_config_set_calibration_cache(cfg, o->calibration_cache);
+  }
+  if (!st) {
     if (infer_network_num_inputs(net) == 1) {
       InferTensorId t = infer_network_input(net, 0);
       InferShape s = infer_network_tensor_shape(net, t);
@@ -280,12 +287,28 @@ static gboolean read_model(const InferModelOptions *o, guint64 *hash, GError **e
   return TRUE;
 }
 
+/* Selects device-id on this thread. backend=cuda needs it; backend=auto
+ * goes on with what the engine finds (the CPU when there is no GPU). */
+static gboolean use_device(const InferModelOptions *o, GError **error, gchar **debug) {
+  InferStatus *st = infer_cuda_set_device(o->device_id);
+  gboolean ok = !st || o->backend != INFER_BACKEND_CUDA;
+  if (!ok)
+    fail(error, debug, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, st,
+         "property device-id=%d: %s", o->device_id, infer_status_message(st));
+  else if (st)
+    GST_INFO("device-id=%d: %s", o->device_id, infer_status_message(st));
+  infer_status_free(st);
+  return ok;
+}
+
 gboolean infer_model_load(const InferModelOptions *o, InferModelProgressFn progress,
                           gpointer user, InferModel **out, GError **error, gchar **debug) {
   *out = NULL;
   if (debug) *debug = NULL;
   guint64 hash = 0;
   if (!read_model(o, &hash, error, debug)) return FALSE;
+  /* the engine is built or loaded on the device current on this thread */
+  if (o->backend != INFER_BACKEND_CPU && !use_device(o, error, debug)) return FALSE;
   InferModel *m = g_new0(InferModel, 1);
   m->path = g_strdup(o->model_path);
   m->source_hash = hash;

@@ -189,6 +189,75 @@ static GArray *select_rois(GstInfer *self, GstBuffer *buf, gint W, gint H) {
   return rois;
 }
 
+/* How a frame reaches a GPU model: read in place (CUDA memory of the
+ * element's context, mapped with GST_MAP_CUDA), or mapped on the host and
+ * uploaded once by the chain. Logged once per start. */
+static gboolean frame_in_place(GstInfer *self, GstBuffer *buf) {
+  gboolean in_place = infer_cuda_gst_buffer_in_place(buf, self->cuda_context);
+  if (!self->logged_memory_path) {
+    self->logged_memory_path = TRUE;
+    GstMemory *mem = gst_buffer_n_memory(buf) ? gst_buffer_peek_memory(buf, 0) : NULL;
+    GST_INFO_OBJECT(self, "frames (%s memory) reach the GPU %s",
+                    mem && mem->allocator ? mem->allocator->mem_type : "system",
+                    in_place ? "in place" : "through one upload each");
+  }
+  return in_place;
+}
+
+/* Queues the preprocessing of every slot of a mapped frame: on the host,
+ * or on the GPU from the frame in place or from its upload. */
+static void preprocess_slots(GstInfer *self, InferFrame *f, GstVideoFrame *vf, GArray *rois,
+                             gint n_slots, gboolean device, gboolean in_place) {
+  gint W = f->width, H = f->height;
+  InferImage img = {0};
+  pixel_format(GST_VIDEO_FRAME_FORMAT(vf), &img.format);
+  img.width = W;
+  img.height = H;
+  for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(vf) && p < 3; p++) {
+    img.planes[p] = GST_VIDEO_FRAME_PLANE_DATA(vf, p);
+    img.strides[p] = GST_VIDEO_FRAME_PLANE_STRIDE(vf, p);
+  }
+  InferImage dev = img;
+  void *stream = NULL;
+  InferStatus *upload = NULL;
+  if (device) {
+    infer_status_free(infer_cuda_set_device(self->device_id));
+    stream = infer_instance_device_stream(self->inst);
+    if (!in_place) {
+      if (!self->uploader) self->uploader = infer_cuda_uploader_new();
+      upload = infer_cuda_upload(self->uploader, &img, stream, &dev);
+    }
+  }
+  for (gint i = 0; i < n_slots; i++) {
+    InferSlot *slot = infer_instance_reserve(self->inst, &self->client);
+    slot->frame = infer_frame_ref(f);
+    slot->frame_width = W;
+    slot->frame_height = H;
+    const InferRect *roi = NULL;
+    if (rois) {
+      Roi *r = &g_array_index(rois, Roi, i);
+      slot->object_index = r->index;
+      roi = &r->rect;
+    }
+    InferStatus *st = NULL;
+    if (upload)
+      st = infer_status_new(infer_status_code(upload), "%s", infer_status_message(upload));
+    else if (device)
+      st = infer_instance_preprocess_device(self->inst, slot, &dev, roi, &self->pp);
+    else
+      st = infer_instance_preprocess(self->inst, slot, &img, roi, &self->pp);
+    if (st) {
+      GST_WARNING_OBJECT(self, "preprocessing failed: %s", infer_status_message(st));
+      slot->failed = TRUE;
+      infer_status_free(st);
+    }
+    infer_instance_commit(self->inst, slot);
+  }
+  /* the upload's buffers are free again once the stream passed these kernels */
+  if (device && !in_place && !upload) infer_cuda_upload_done(self->uploader, stream);
+  infer_status_free(upload);
+}
+
 /* Waits while max-frames-in-flight frames are held. The oldest frame must
  * be able to finish: when one of its slots sits in the batch being filled
  * (which might never fill), that batch runs now, partly filled. */
@@ -242,8 +311,11 @@ static GstFlowReturn gst_infer_chain(GstPad *pad, GstObject *parent, GstBuffer *
       n_slots = 1;
     }
   }
+  gboolean device = n_slots > 0 && infer_instance_on_device(self->inst);
+  gboolean in_place = device && frame_in_place(self, buf);
+  GstMapFlags flags = GST_MAP_READ | (in_place ? infer_cuda_gst_map_flags() : 0);
   GstVideoFrame vf;
-  if (n_slots > 0 && !gst_video_frame_map(&vf, &self->info, buf, GST_MAP_READ)) {
+  if (n_slots > 0 && !gst_video_frame_map(&vf, &self->info, buf, flags)) {
     GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("cannot map a %dx%d video frame", W, H), (NULL));
     if (rois) g_array_unref(rois);
     gst_buffer_unref(buf);
@@ -264,33 +336,9 @@ static GstFlowReturn gst_infer_chain(GstPad *pad, GstObject *parent, GstBuffer *
   queue_item(self, f);
 
   if (n_slots > 0) {
-    InferImage img = {0};
-    pixel_format(GST_VIDEO_FRAME_FORMAT(&vf), &img.format);
-    img.width = W;
-    img.height = H;
-    for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(&vf) && p < 3; p++) {
-      img.planes[p] = GST_VIDEO_FRAME_PLANE_DATA(&vf, p);
-      img.strides[p] = GST_VIDEO_FRAME_PLANE_STRIDE(&vf, p);
-    }
-    for (gint i = 0; i < n_slots; i++) {
-      InferSlot *slot = infer_instance_reserve(self->inst, &self->client);
-      slot->frame = infer_frame_ref(f);
-      slot->frame_width = W;
-      slot->frame_height = H;
-      const InferRect *roi = NULL;
-      if (rois) {
-        Roi *r = &g_array_index(rois, Roi, i);
-        slot->object_index = r->index;
-        roi = &r->rect;
-      }
-      InferStatus *st = infer_instance_preprocess(self->inst, slot, &img, roi, &self->pp);
-      if (st) {
-        GST_WARNING_OBJECT(self, "preprocessing failed: %s", infer_status_message(st));
-        slot->failed = TRUE;
-        infer_status_free(st);
-      }
-      infer_instance_commit(self->inst, slot);
-    }
+    /* a frame read in place stays valid: the frame holds the buffer until
+       it is pushed, after its batch has run */
+    preprocess_slots(self, f, &vf, rois, n_slots, device, in_place);
     gst_video_frame_unmap(&vf);
   }
   if (rois) g_array_unref(rois);
@@ -455,6 +503,10 @@ static gboolean gst_infer_sink_query(GstPad *pad, GstObject *parent, GstQuery *q
     case GST_QUERY_DRAIN:
       drain_and_wait(self);
       break;
+    case GST_QUERY_CONTEXT:
+      /* upstream CUDA elements allocate in the context the engine runs in */
+      if (infer_cuda_gst_context_query(GST_ELEMENT(self), query, self->cuda_context)) return TRUE;
+      break;
     case GST_QUERY_ALLOCATION: {
       if (!gst_pad_peer_query(self->srcpad, query)) return FALSE;
       GST_OBJECT_LOCK(self);
@@ -480,6 +532,9 @@ static gboolean gst_infer_sink_query(GstPad *pad, GstObject *parent, GstQuery *q
 
 static gboolean gst_infer_src_query(GstPad *pad, GstObject *parent, GstQuery *query) {
   GstInfer *self = GST_INFER(parent);
+  if (GST_QUERY_TYPE(query) == GST_QUERY_CONTEXT &&
+      infer_cuda_gst_context_query(GST_ELEMENT(self), query, self->cuda_context))
+    return TRUE;
   if (GST_QUERY_TYPE(query) != GST_QUERY_LATENCY)
     return gst_pad_query_default(pad, parent, query);
   if (!gst_pad_peer_query(self->sinkpad, query)) return FALSE;

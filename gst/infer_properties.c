@@ -7,6 +7,11 @@
 #include <string.h>
 
 #include "gstinfer.h"
+#include "infer/plugin.h"
+
+/* The plugins property lives in the object's data, not in the settings:
+ * the libraries it names are loaded into the process when it is set. */
+#define PLUGINS_KEY "gst-infer-plugins"
 
 enum {
   PROP_0,
@@ -43,6 +48,7 @@ enum {
   PROP_STD,
   PROP_SCALE,
   PROP_INPUT_LAYOUT,
+  PROP_PLUGINS,
 };
 
 #define DEFAULT_THRESHOLD 0.3f
@@ -210,6 +216,9 @@ void gst_infer_install_properties(GObjectClass *k) {
       1000.0, DEFAULT_SCALE, READY));
   enum_prop(k, PROP_INPUT_LAYOUT, "input-layout", "Layout of the model input",
             input_layout_type(), GST_INFER_LAYOUT_AUTO, READY);
+  g_object_class_install_property(k, PROP_PLUGINS, g_param_spec_string("plugins", "Plugins",
+      "Plugin libraries of custom layers, separated by ':' or ','; loaded into the process "
+      "when set (as with INFER_PLUGIN_PATH); set it before the model", NULL, READY));
 }
 
 void gst_infer_settings_init(GstInferSettings *s) {
@@ -255,6 +264,18 @@ void gst_infer_set_property(GObject *object, guint prop_id, const GValue *value,
                             GParamSpec *pspec) {
   GstInfer *self = GST_INFER(object);
   GstInferSettings *s = &self->settings;
+  if (prop_id == PROP_PLUGINS) {
+    const gchar *list = g_value_get_string(value);
+    g_object_set_data_full(object, PLUGINS_KEY, g_strdup(list), g_free);
+    /* a library that fails is remembered by the registry, and the errors
+       of the model build it breaks name it */
+    InferStatus *st = infer_plugin_load_libraries(list);
+    if (st) {
+      GST_ELEMENT_WARNING(self, LIBRARY, INIT, ("plugins: %s", infer_status_message(st)), (NULL));
+      infer_status_free(st);
+    }
+    return;
+  }
   if (prop_id == PROP_MODEL) {
     gchar *path = g_value_dup_string(value);
     GST_OBJECT_LOCK(self);
@@ -343,6 +364,7 @@ void gst_infer_get_property(GObject *object, guint prop_id, GValue *value, GPara
     case PROP_STD: g_value_set_string(value, s->std); break;
     case PROP_SCALE: g_value_set_double(value, s->scale); break;
     case PROP_INPUT_LAYOUT: g_value_set_enum(value, s->input_layout); break;
+    case PROP_PLUGINS: g_value_set_string(value, g_object_get_data(object, PLUGINS_KEY)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);

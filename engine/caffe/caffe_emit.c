@@ -125,10 +125,12 @@ char *caffe_value_name(CaffeImporter *imp, const char *blob) {
   if (s && s->remaining > 0) s->remaining--;
   bool last = !s || s->remaining == 0;
   if (last && infer_network_find_tensor(imp->net, blob) == INFER_NO_TENSOR) return strdup(blob);
-  size_t n = strlen(blob) + strlen(imp->layer_name) + 2;
+  /* net-level inputs (input: / input_shape) are bound outside any layer */
+  const char *owner = imp->layer_name ? imp->layer_name : "input";
+  size_t n = strlen(blob) + strlen(owner) + 2;
   char *base = malloc(n);
   if (!base) return NULL;
-  snprintf(base, n, "%s@%s", blob, imp->layer_name);
+  snprintf(base, n, "%s@%s", blob, owner);
   char *name = infer_network_unique_name(imp->net, base);
   free(base);
   return name;

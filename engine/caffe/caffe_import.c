@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "caffe_internal.h"
+#include "plugins/plugin_caffe.h"
+#include "plugins/plugin_internal.h"
 
 /* ---- dispatch ------------------------------------------------------------------ */
 
@@ -26,8 +28,13 @@ static const CaffeLayerImporter *find_importer(const char *type) {
 
 InferStatus *caffe_import_layer(CaffeImporter *imp, const CaffeNode *layer) {
   const CaffeLayerImporter *li = find_importer(imp->layer_type);
-  if (!li) return caffe_unsupported(imp, "layer type '%s' is not supported", imp->layer_type);
-  return li->import(imp, layer);
+  if (li) return li->import(imp, layer);
+  /* other types: a registered plugin of that name (infer/plugin.h) */
+  const InferPluginCreator *plugin = infer_plugin_caffe_find(imp->layer_type);
+  if (plugin) return infer_plugin_caffe_import(imp, layer, plugin);
+  char failures[1024];
+  return caffe_unsupported(imp, "layer type '%s' is not supported%s", imp->layer_type,
+                           infer_plugin_load_failures(failures, sizeof failures));
 }
 
 /* ---- phase rules (NetStateRule against the net's state, TEST by default) ---- */
@@ -197,6 +204,7 @@ static InferStatus *import_layers(CaffeImporter *imp, const CaffeNode *root, con
     imp->weights = caffe_model_find(imp->model, imp->layer_name);
     INFER_TRY(caffe_import_layer(imp, l));
     imp->layer = NULL;
+    imp->layer_name = NULL; /* fallback goes out of scope */
   }
   return NULL;
 }

@@ -140,7 +140,10 @@ InferStatus *caffe_node_enum(const char *file, const CaffeNode *n, const char *c
       }
   } else if (n->kind == CAFFE_VALUE_NUMBER) {
     int64_t v;
-    if (!caffe_node_int(file, n, &v) && v >= 0 && v < n_names && names[v]) {
+    InferStatus *st = caffe_node_int(file, n, &v);
+    if (st) {
+      infer_status_free(st); /* reported below as a bad enum value */
+    } else if (v >= 0 && v < n_names && names[v]) {
       *out = (int)v;
       return NULL;
     }

@@ -8,6 +8,8 @@
 
 #include "network_internal.h"
 #include "onnx_internal.h"
+#include "plugins/plugin_internal.h"
+#include "plugins/plugin_onnx.h"
 
 struct OnnxImporter {
   const char *file;
@@ -204,15 +206,18 @@ static int compare_importers(const void *a, const void *b) {
 static void build_registry(void) {
   const OnnxOpImporter *tables[] = {infer_onnx_importers_elementwise, infer_onnx_importers_nn,
                                     infer_onnx_importers_reduce, infer_onnx_importers_movement,
-                                    infer_onnx_importers_pad_resize};
+                                    infer_onnx_importers_pad_resize,
+                                    infer_onnx_importers_quantize};
   const size_t counts[] = {infer_onnx_num_importers_elementwise, infer_onnx_num_importers_nn,
                            infer_onnx_num_importers_reduce, infer_onnx_num_importers_movement,
-                           infer_onnx_num_importers_pad_resize};
+                           infer_onnx_num_importers_pad_resize,
+                           infer_onnx_num_importers_quantize};
+  const size_t n_tables = sizeof counts / sizeof counts[0];
   size_t total = 0;
-  for (size_t i = 0; i < 5; i++) total += counts[i];
+  for (size_t i = 0; i < n_tables; i++) total += counts[i];
   registry = malloc(sizeof *registry * (total ? total : 1));
   if (!registry) return;
-  for (size_t i = 0; i < 5; i++) {
+  for (size_t i = 0; i < n_tables; i++) {
     memcpy(registry + registry_size, tables[i], sizeof *registry * counts[i]);
     registry_size += counts[i];
   }
@@ -273,8 +278,15 @@ static InferStatus *import_node(OnnxImporter *imp, const OnnxNode *node, size_t 
     snprintf(imp->node_name, sizeof imp->node_name, "%s", node->name);
   else
     snprintf(imp->node_name, sizeof imp->node_name, "%s_%zu", *op ? op : "node", index);
-  if (node->domain && *node->domain && strcmp(node->domain, "ai.onnx") != 0)
-    return onnx_unsupported(imp, node, "op domain '%s' is not supported", node->domain);
+  bool custom_domain = node->domain && *node->domain && strcmp(node->domain, "ai.onnx") != 0;
+  /* custom domains are the plugins' (infer/plugin.h); the default domain's
+     built-in ops come before a plugin of the same name */
+  const InferPluginCreator *plugin = infer_plugin_onnx_find(node);
+  char failures[1024];
+  if (custom_domain && !plugin)
+    return onnx_unsupported(imp, node, "op domain '%s' is not supported and no plugin '%s' is "
+                            "registered for it%s", node->domain, op,
+                            infer_plugin_load_failures(failures, sizeof failures));
   for (size_t i = 0; i < node->n_input; i++) {
     const char *in = node->input[i];
     if (in && *in && infer_network_find_tensor(imp->net, in) == INFER_NO_TENSOR)
@@ -287,9 +299,11 @@ static InferStatus *import_node(OnnxImporter *imp, const OnnxNode *node, size_t 
       return onnx_invalid(imp, node, "output '%s' is produced twice", o);
   }
   if (strcmp(op, "Constant") == 0) return import_constant_node(imp, node);
-  OnnxImportFn fn = find_importer(op);
-  if (!fn) return onnx_unsupported(imp, node, "op '%s' is not supported", op);
-  return fn(imp, node);
+  OnnxImportFn fn = custom_domain ? NULL : find_importer(op);
+  if (fn) return fn(imp, node);
+  if (plugin) return infer_plugin_onnx_import(imp, node, plugin, imp->node_name);
+  return onnx_unsupported(imp, node, "op '%s' is not supported%s", op,
+                          infer_plugin_load_failures(failures, sizeof failures));
 }
 
 static InferStatus *import_input(OnnxImporter *imp, const Onnx__ValueInfoProto *vi) {

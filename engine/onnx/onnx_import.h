@@ -28,6 +28,7 @@ ONNX_IMPORTER_TABLE_DECL(nn)
 ONNX_IMPORTER_TABLE_DECL(reduce)
 ONNX_IMPORTER_TABLE_DECL(movement)
 ONNX_IMPORTER_TABLE_DECL(pad_resize)
+ONNX_IMPORTER_TABLE_DECL(quantize)
 
 /* ---- context ---------------------------------------------------------- */
 int onnx_opset(const OnnxImporter *imp);          /* default-domain opset version */

@@ -1,5 +1,6 @@
 /* The operator table: names, arity, shape inputs and shape functions. */
 #include "op_table.h"
+#include "plugins/plugin_internal.h" /* infer_shape_plugin: asks the layer's plugin */
 
 #include <stddef.h>
 
@@ -11,10 +12,10 @@ static const InferOpInfo op_table[] = {
   [INFER_OP_BINARY] = {"binary", 2, 2, 1, 1, 0, 0, P(binary), infer_shape_binary},
   [INFER_OP_WHERE] = {"where", 3, 3, 1, 1, 0, 0, 0, infer_shape_where},
   [INFER_OP_CAST] = {"cast", 1, 1, 1, 1, 0, 0, P(cast), infer_shape_cast},
-  [INFER_OP_CONV] = {"conv", 2, 4, 1, 1, 0, 0, P(conv), infer_shape_conv},
+  [INFER_OP_CONV] = {"conv", 2, 5, 1, 1, 0, 0, P(conv), infer_shape_conv}, /* 5: INT8 form */
   [INFER_OP_DECONV] = {"deconv", 2, 3, 1, 1, 0, 0, P(conv), infer_shape_deconv},
   [INFER_OP_POOL] = {"pool", 1, 1, 1, 1, 0, 0, P(pool), infer_shape_pool},
-  [INFER_OP_GEMM] = {"gemm", 2, 3, 1, 1, 0, 0, P(gemm), infer_shape_gemm},
+  [INFER_OP_GEMM] = {"gemm", 2, 4, 1, 1, 0, 0, P(gemm), infer_shape_gemm}, /* 4: INT8 form */
   [INFER_OP_MATMUL] = {"matmul", 2, 2, 1, 1, 0, 0, P(matmul), infer_shape_matmul},
   [INFER_OP_BATCHNORM] = {"batchnorm", 5, 5, 1, 1, 0, 0, P(norm), infer_shape_batchnorm},
   [INFER_OP_INSTANCENORM] = {"instancenorm", 3, 3, 1, 1, 0, 0, P(norm), infer_shape_instancenorm},
@@ -50,6 +51,12 @@ static const InferOpInfo op_table[] = {
   [INFER_OP_TRILU] = {"trilu", 1, 2, 1, 1, BIT(1), 0, P(trilu), infer_shape_trilu},
   [INFER_OP_DEPTH_SPACE] = {"depth_space", 1, 1, 1, 1, 0, 0, P(depth_space),
                             infer_shape_depth_space},
+  [INFER_OP_PLUGIN] = {"plugin", 0, -1, 1, -1, 0, 0, P(plugin), infer_shape_plugin},
+  [INFER_OP_QUANTIZE] = {"quantize", 2, 2, 1, 1, 0, 0, P(quantize), infer_shape_quantize},
+  [INFER_OP_DEQUANTIZE] = {"dequantize", 2, 2, 1, 1, 0, INFER_OPF_NO_FOLD, P(quantize),
+                           infer_shape_dequantize},
+  [INFER_OP_POINTWISE] = {"pointwise", 1, INFER_POINTWISE_MAX_INPUTS, 1, 1, 0, 0, P(pointwise),
+                          infer_shape_pointwise},
 };
 
 /* Every operator has an entry: adding an op to the enum without one fails here. */

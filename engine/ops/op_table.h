@@ -11,6 +11,10 @@ enum {
   INFER_OPF_READS_SHAPE_ONLY = 1u << 0,
   /* Output size depends on input data: shape inference gives an upper bound. */
   INFER_OPF_DATA_DEPENDENT_SHAPE = 1u << 1,
+  /* Never folded into a constant, even when every input is one: a
+   * Dequantize of INT8 weights must stay visible to the quantize pass,
+   * which fuses it into an INT8 layer or folds it itself. */
+  INFER_OPF_NO_FOLD = 1u << 2,
 };
 
 typedef struct InferOpInfo {
@@ -63,6 +67,14 @@ INFER_SHAPE_DECL(size)
 INFER_SHAPE_DECL(constant_of_shape)
 INFER_SHAPE_DECL(trilu)
 INFER_SHAPE_DECL(depth_space)
+/* engine/ops/shape_quantize.c: Quantize/Dequantize, and the INT8 forms of
+ * Conv and Gemm (InferQuantParams; infer_shape_conv/gemm hand them over) */
+INFER_SHAPE_DECL(quantize)
+INFER_SHAPE_DECL(dequantize)
+INFER_SHAPE_DECL(conv_int8)
+INFER_SHAPE_DECL(gemm_int8)
+/* engine/ops/shape_pointwise.c: fused elementwise chains (also checks the program) */
+INFER_SHAPE_DECL(pointwise)
 
 /* Helpers shared by shape functions (engine/ops/shape_util.c). */
 /* Normalizes a possibly negative axis against rank; error names the node. */

@@ -106,7 +106,25 @@ static InferStatus *conv_check_inputs(const InferOpCall *c, const InferConvParam
   INFER_TRY(require_rank(c, 1, "weights", p->spatial + 2));
   if (bias_input >= 0) INFER_TRY(require_same_dtype(c, bias_input, 0, "bias"));
   if (p->group < 0) return NN_INVALID(c, "group %lld is negative", (long long)p->group);
+  if (p->group > INFER_GEO_MAX_EXTENT)
+    return NN_INVALID(c, "group %lld is too large", (long long)p->group);
   *group = infer_geo_default1(p->group);
+  return NULL;
+}
+
+/* x, the weights and the output of a window op index within int64, even
+ * when a dim is 0 (kernels loop over the other dims). */
+static InferStatus *check_index_space(const InferOpCall *c, const InferShape *s,
+                                      const char *what) {
+  InferShape k = *s; /* unknown dims count as 1 */
+  for (int i = 0; i < k.rank; i++)
+    if (k.d[i] < 0) k.d[i] = 1;
+  int64_t n;
+  if (!infer_geo_index_space(&k, INFER_GEO_MAX_INDEX_SPACE, &n)) {
+    char b[160];
+    return NN_INVALID(c, "the shape %s of %s is too large (the product of its dims exceeds 2^62)",
+                      infer_shape_str(s, b, sizeof b), what);
+  }
   return NULL;
 }
 
@@ -129,6 +147,11 @@ static InferGeoDim conv_geo_dim(const InferOpCall *c, const InferConvParams *p, 
 }
 
 static InferStatus *geo_error(const InferOpCall *c, InferGeoResult r, int i) {
+  if (r == INFER_GEO_TOO_LARGE)
+    return NN_INVALID(c, "the window of spatial dim %d is too large (input size, kernel, stride, "
+                      "dilation, pads and output size are limited to 2^40, the dilated kernel "
+                      "to 2^61)",
+                      i);
   if (r == INFER_GEO_UNSUPPORTED)
     return nn_error(c, INFER_ERR_UNSUPPORTED,
                     "output_shape of spatial dim %d implies pads that the ONNX specification "
@@ -161,6 +184,7 @@ static InferStatus *shape_channels_last(const InferOpCall *c,
 }
 
 InferStatus *infer_shape_conv(const InferOpCall *c) {
+  if (c->params->conv.quant.int8) return infer_shape_conv_int8(c); /* shape_quantize.c */
   if (infer_call_channels_last(c)) return shape_channels_last(c, infer_shape_conv);
   const InferConvParams *p = &c->params->conv;
   int res = p->has_residual ? c->n_in - 1 : -1;
@@ -170,8 +194,11 @@ InferStatus *infer_shape_conv(const InferOpCall *c) {
   int64_t group;
   INFER_TRY(conv_check_inputs(c, p, bias, &group));
   const InferShape *xs = &c->in[0].shape, *ws = &c->in[1].shape;
-  int64_t m = ws->d[0];
-  if (xs->d[1] >= 0 && ws->d[1] >= 0 && xs->d[1] != ws->d[1] * group)
+  INFER_TRY(check_index_space(c, xs, "x"));
+  INFER_TRY(check_index_space(c, ws, "the weights"));
+  int64_t m = ws->d[0], cin;
+  if (xs->d[1] >= 0 && ws->d[1] >= 0 &&
+      (!infer_geo_mul(ws->d[1], group, &cin) || xs->d[1] != cin))
     return NN_INVALID(c, "x has %lld channels but weights expect %lld x group %lld",
                       (long long)xs->d[1], (long long)ws->d[1], (long long)group);
   if (m >= 0 && m % group != 0)
@@ -187,6 +214,7 @@ InferStatus *infer_shape_conv(const InferOpCall *c) {
     InferGeoResult r = infer_geo_window(&g, p->auto_pad, false, &pb, &pe, &out.d[2 + i]);
     if (r != INFER_GEO_OK) return geo_error(c, r, i);
   }
+  INFER_TRY(check_index_space(c, &out, "the output"));
   if (res >= 0) {
     INFER_TRY(require_same_dtype(c, res, 0, "residual"));
     const InferShape *rs = &c->in[res].shape;
@@ -206,13 +234,18 @@ InferStatus *infer_shape_deconv(const InferOpCall *c) {
   int64_t group;
   INFER_TRY(conv_check_inputs(c, p, bias, &group));
   const InferShape *xs = &c->in[0].shape, *ws = &c->in[1].shape;
+  INFER_TRY(check_index_space(c, xs, "x"));
+  INFER_TRY(check_index_space(c, ws, "the weights"));
   if (dims_conflict(xs->d[1], ws->d[0]))
     return NN_INVALID(c, "x has %lld channels but the weights have %lld", (long long)xs->d[1],
                       (long long)ws->d[0]);
   if (ws->d[0] >= 0 && ws->d[0] % group != 0)
     return NN_INVALID(c, "%lld input channels are not divisible by group %lld",
                       (long long)ws->d[0], (long long)group);
-  int64_t m = ws->d[1] >= 0 ? ws->d[1] * group : -1;
+  int64_t m = -1;
+  if (ws->d[1] >= 0 && (!infer_geo_mul(ws->d[1], group, &m) || m > INFER_GEO_MAX_INDEX_SPACE))
+    return NN_INVALID(c, "%lld output channels per group times group %lld is too large",
+                      (long long)ws->d[1], (long long)group);
   if (bias >= 0) INFER_TRY(require_channel_vector(c, bias, "bias", m));
   InferShape out = *xs;
   out.d[1] = m;
@@ -225,6 +258,7 @@ InferStatus *infer_shape_deconv(const InferOpCall *c) {
                                         &out.d[2 + i]);
     if (r != INFER_GEO_OK) return geo_error(c, r, i);
   }
+  INFER_TRY(check_index_space(c, &out, "the output"));
   set_output(c, c->in[0].dtype, &out);
   return NULL;
 }
@@ -238,6 +272,7 @@ InferStatus *infer_shape_pool(const InferOpCall *c) {
   const InferTensorView *x = &c->in[0];
   if (p->kind == INFER_POOL_LP && p->p <= 0)
     return NN_INVALID(c, "Lp pooling needs p >= 1, got %lld", (long long)p->p);
+  INFER_TRY(check_index_space(c, &x->shape, "x"));
   InferShape out = x->shape;
   if (p->global) {
     if (x->shape.rank < 3)
@@ -258,6 +293,7 @@ InferStatus *infer_shape_pool(const InferOpCall *c) {
     InferGeoResult r = infer_geo_window(&g, p->auto_pad, p->ceil_mode, &pb, &pe, &out.d[2 + i]);
     if (r != INFER_GEO_OK) return geo_error(c, r, i);
   }
+  INFER_TRY(check_index_space(c, &out, "the output"));
   set_output(c, x->dtype, &out);
   return NULL;
 }
@@ -265,6 +301,7 @@ InferStatus *infer_shape_pool(const InferOpCall *c) {
 /* ---- matrix products -------------------------------------------------- */
 
 InferStatus *infer_shape_gemm(const InferOpCall *c) {
+  if (c->params->gemm.quant.int8) return infer_shape_gemm_int8(c); /* shape_quantize.c */
   const InferGemmParams *p = &c->params->gemm;
   INFER_TRY(require_input(c, 0, "a"));
   INFER_TRY(require_input(c, 1, "b"));

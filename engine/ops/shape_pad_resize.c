@@ -75,7 +75,15 @@ static const char *pad_mode_name(InferPadMode m) {
 /* Checks one axis of a known size: crops must leave a non-negative extent,
  * and modes that copy input values need at least one value to copy. */
 static InferStatus *pad_check_axis(const InferOpCall *c, InferPadMode mode, int axis, int64_t n,
-                                   int64_t b, int64_t e) {
+                                   int64_t b, int64_t e, int64_t *out) {
+  /* pads come from files: |pad| <= 2^40 keeps n + b + e from overflowing
+   * for any dim below 2^62, checked too */
+  const int64_t max_pad = (int64_t)1 << 40;
+  if (b < -max_pad || b > max_pad || e < -max_pad || e > max_pad ||
+      __builtin_add_overflow(n, b, out) || __builtin_add_overflow(*out, e, out))
+    return fail(c, INFER_ERR_INVALID_ARGUMENT,
+                "pads %lld,%lld of dim %d (%lld) are out of range (at most 2^40 each way)",
+                (long long)b, (long long)e, axis, (long long)n);
   int64_t kept = n + (b < 0 ? b : 0) + (e < 0 ? e : 0);
   if (kept < 0)
     return fail(c, INFER_ERR_INVALID_ARGUMENT, "pads %lld,%lld crop more than dim %d (%lld)",
@@ -116,8 +124,7 @@ InferStatus *infer_shape_pad(const InferOpCall *call) {
       y->shape.d[i] = -1;
       continue;
     }
-    INFER_TRY(pad_check_axis(call, mode, i, n, b, e));
-    y->shape.d[i] = n + b + e;
+    INFER_TRY(pad_check_axis(call, mode, i, n, b, e, &y->shape.d[i]));
   }
   return NULL;
 }

@@ -9,8 +9,8 @@
  *     transposed here, once, to [C_out, kH, kW, C_in/g];
  *   - layers that do not care about the layout follow their input:
  *     unary activations and Casts, Add/Mul/... of two channels-last tensors
- *     of one shape or of one and a constant (transposed too), Concat over
- *     channels;
+ *     of one shape or of one and a constant (transposed too), fused
+ *     pointwise chains on the same terms, Concat over channels;
  *   - everything else reads channels-first tensors.
  *
  * Each tensor exists in the layout its producer wrote and, on demand, in
@@ -186,6 +186,28 @@ static InferStatus *try_layer(LayoutState *s, int32_t l, bool *handled) {
       }
       if (in[0] == INFER_NO_TENSOR && in[1] == INFER_NO_TENSOR) return NULL;
       for (int i = 0; i < 2; i++)
+        if (in[i] == INFER_NO_TENSOR) INFER_TRY(constant_last(s, layer->inputs[i], &in[i]));
+      break;
+    }
+    case INFER_OP_POINTWISE: {
+      /* like a Binary: activations channels-last with the output's shape,
+       * constants transposed (scalars are immediates in the program) */
+      const InferShape *ys = &def_of(s, layer->outputs[0])->shape;
+      bool any = false;
+      for (int i = 0; i < layer->n_inputs; i++) {
+        InferTensorId t = layer->inputs[i];
+        const InferTensorDef *d = def_of(s, t);
+        if (s->cl[t] != INFER_NO_TENSOR && same_shape(&d->shape, ys)) {
+          in[i] = s->cl[t];
+          any = true;
+        } else if (is_constant(d) && d->shape.rank <= 4) {
+          in[i] = INFER_NO_TENSOR; /* decided below */
+        } else {
+          return NULL;
+        }
+      }
+      if (!any) return NULL;
+      for (int i = 0; i < layer->n_inputs; i++)
         if (in[i] == INFER_NO_TENSOR) INFER_TRY(constant_last(s, layer->inputs[i], &in[i]));
       break;
     }

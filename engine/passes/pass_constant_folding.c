@@ -7,7 +7,8 @@
  * a remaining layer reads it or it is a graph output.
  *
  * Left alone: layers whose outputs would exceed 256 MiB together, ops whose
- * output size depends on data (NonMaxSuppression), and anything the CPU
+ * output size depends on data (NonMaxSuppression), ops marked NO_FOLD
+ * (Dequantize: the quantize pass handles it), and anything the CPU
  * kernels refuse or fail on (the layer then stays as it is). */
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,10 @@ static bool known_input(const Folder *f, InferTensorId t, bool shape_only, Infer
 static bool try_fold(Folder *f, int32_t l) {
   const InferLayer *layer = &f->src->layers[l];
   const InferOpInfo *info = infer_op_info(layer->op);
-  if (!info || !info->infer_shape || (info->flags & INFER_OPF_DATA_DEPENDENT_SHAPE)) return false;
+  /* NO_FOLD: Dequantize of weights, which the quantize pass fuses or folds */
+  if (!info || !info->infer_shape ||
+      (info->flags & (INFER_OPF_DATA_DEPENDENT_SHAPE | INFER_OPF_NO_FOLD)))
+    return false;
   if (layer->n_inputs > 64 || layer->n_outputs > 64 || layer->n_outputs < 1) return false;
   const InferCpuKernel *k = infer_cpu_kernel(layer->op);
   if (!k || !k->supports || !k->run) return false;

@@ -10,12 +10,17 @@
  *   7. reshape-merging      chains of Transpose/Reshape/Squeeze/Unsqueeze merged or removed
  *   8. canonical-forms      MatMul+Add -> Gemm, ReduceMean over H,W -> GlobalAveragePool, ...
  *   9. activation-fusion    Conv/Gemm + bias + activation, Conv + residual Add (+ activation)
- *  10. horizontal-fusion    sibling 1x1 Convs / Gemms on one tensor become one wider layer
- *  11. channels-last        2-D Conv/Pool regions in NHWC on GPUs (Transposes at the borders)
- *  12. precision            FP16 layers where allowed and supported, Casts at region borders
+ *  10. quantize             INT8 Conv/Gemm from Q/DQ layers or a calibration table
+ *  11. pointwise-fusion     chains of elementwise layers become one POINTWISE layer (a program)
+ *  12. horizontal-fusion    sibling 1x1 Convs / Gemms on one tensor become one wider layer
+ *  13. channels-last        2-D Conv/Pool regions in NHWC on GPUs (Transposes at the borders)
+ *  14. precision            FP16 layers where allowed and supported, Casts at region borders
  * Folding and pattern passes run before fusion so that fusion sees the
  * simplest graph; dead code is dropped early so later passes do less.
- * Layout and precision run last: they look at the fused layers (a fused conv + bias +
+ * Quantization takes the fused layers (conv + bias + activation + residual
+ * is one INT8 layer) and runs before horizontal fusion, which merges only
+ * float siblings. Pointwise fusion takes what activation fusion and
+ * quantization left: elementwise chains no Conv/Gemm absorbed. Layout and precision run last: they look at the fused layers (a fused conv + bias +
  * activation is one FP16 layer, not three) and its Casts would block fusion. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,6 +45,10 @@ static const InferPass passes[] = {
    infer_pass_canonical_forms},
   {"activation-fusion", "Conv/Gemm + bias + activation and Conv + residual Add fused",
    infer_pass_activation_fusion},
+  {"quantize", "INT8 Conv/Gemm from Q/DQ layers or a calibration table (where the backend "
+   "has INT8 kernels)", infer_pass_quantize},
+  {"pointwise-fusion", "chains of elementwise layers fused into one POINTWISE layer",
+   infer_pass_pointwise_fusion},
   {"horizontal-fusion", "sibling 1x1 Convs/Gemms reading one tensor merged into one layer",
    infer_pass_horizontal_fusion},
   {"channels-last", "2-D Conv/Pool regions channels-last (NHWC) on GPUs, Transposes at borders",

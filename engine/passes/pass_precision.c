@@ -49,6 +49,11 @@ static bool unary_ok(InferUnaryKind k) {
   }
 }
 
+static bool binary_ok(InferBinaryKind k) {
+  return k == INFER_BINARY_ADD || k == INFER_BINARY_SUB || k == INFER_BINARY_MUL ||
+         k == INFER_BINARY_MIN || k == INFER_BINARY_MAX || k == INFER_BINARY_PRELU;
+}
+
 static bool op_ok(const InferLayer *layer) {
   switch (layer->op) {
     case INFER_OP_CONV: case INFER_OP_DECONV: case INFER_OP_GEMM: case INFER_OP_MATMUL:
@@ -59,10 +64,19 @@ static bool op_ok(const InferLayer *layer) {
       return true;
     case INFER_OP_UNARY:
       return unary_ok(layer->params.unary.kind);
-    case INFER_OP_BINARY: {
-      InferBinaryKind k = layer->params.binary.kind;
-      return k == INFER_BINARY_ADD || k == INFER_BINARY_SUB || k == INFER_BINARY_MUL ||
-             k == INFER_BINARY_MIN || k == INFER_BINARY_MAX || k == INFER_BINARY_PRELU;
+    case INFER_OP_BINARY:
+      return binary_ok(layer->params.binary.kind);
+    case INFER_OP_POINTWISE: {
+      /* steps of the default type become FP16 steps: each must be one that
+       * would go FP16 as a layer of its own */
+      const InferPointwiseParams *p = &layer->params.pointwise;
+      for (int i = 0; i < p->n_instrs && i < INFER_POINTWISE_MAX_INSTRS; i++) {
+        const InferPointwiseInstr *in = &p->instrs[i];
+        if (in->op == INFER_POINTWISE_UNARY ? !unary_ok((InferUnaryKind)in->kind)
+                                            : !binary_ok((InferBinaryKind)in->kind))
+          return false;
+      }
+      return true;
     }
     default:
       return false;

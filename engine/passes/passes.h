@@ -40,6 +40,8 @@ InferStatus *infer_pass_pad_folding(const InferPassContext *, const InferNetwork
 InferStatus *infer_pass_reshape_merging(const InferPassContext *, const InferNetwork *, InferNetwork **, int *);
 InferStatus *infer_pass_canonical_forms(const InferPassContext *, const InferNetwork *, InferNetwork **, int *);
 InferStatus *infer_pass_activation_fusion(const InferPassContext *, const InferNetwork *, InferNetwork **, int *);
+InferStatus *infer_pass_quantize(const InferPassContext *, const InferNetwork *, InferNetwork **, int *);
+InferStatus *infer_pass_pointwise_fusion(const InferPassContext *, const InferNetwork *, InferNetwork **, int *);
 InferStatus *infer_pass_horizontal_fusion(const InferPassContext *, const InferNetwork *, InferNetwork **, int *);
 InferStatus *infer_pass_channels_last(const InferPassContext *, const InferNetwork *, InferNetwork **, int *);
 InferStatus *infer_pass_precision(const InferPassContext *, const InferNetwork *, InferNetwork **, int *);

@@ -19,6 +19,8 @@ typedef struct InferBackend {
   bool host_memory;
   /* A usable device is present (for INFER_BACKEND_AUTO). */
   bool (*available)(void);
+  /* Starts the device context (may be NULL). */
+  InferStatus *(*init)(void);
   /* Every layer of the network can run here (shapes/dtypes from `pass`);
    * else an INFER_ERR_UNSUPPORTED status naming the layer and the reason. */
   InferStatus *(*supports_network)(const InferNetwork *net, const InferShapePass *pass);

@@ -83,6 +83,12 @@ const InferBackend *infer_backend_get(InferBackendKind kind) {
   }
 }
 
+InferStatus *infer_backend_init(InferBackendKind kind) {
+  const InferBackend *be = infer_backend_get(infer_backend_resolve(kind));
+  if (!be) return infer_status_new(INFER_ERR_UNSUPPORTED, "this library was built without that backend");
+  return be->init ? be->init() : NULL;
+}
+
 InferBackendKind infer_backend_resolve(InferBackendKind kind) {
   if (kind != INFER_BACKEND_AUTO) return kind;
   const InferBackend *cuda = infer_backend_get(INFER_BACKEND_CUDA);

@@ -53,6 +53,11 @@ static bool cuda_available(void) {
   return device_present;
 }
 
+static InferStatus *cuda_init(void) {
+  cudaError_t err = cudaFree(0); /* the runtime creates the context on its first call */
+  return err == cudaSuccess ? NULL : cuda_fail("cudaFree(0) (device initialization)", err);
+}
+
 /* ---- memory --------------------------------------------------------------- */
 
 static InferStatus *cuda_alloc(size_t bytes, void **out) {
@@ -431,6 +436,7 @@ static const InferBackend cuda_backend = {
   .kind = INFER_BACKEND_CUDA,
   .host_memory = false,
   .available = cuda_available,
+  .init = cuda_init,
   .supports_network = cuda_supports_network,
   .supports_layer = cuda_supports_layer,
   .alloc = cuda_alloc,

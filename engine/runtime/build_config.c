@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "infer/calibration.h"
 
 InferStatus *infer_build_config_create(InferBuildConfig **out) {
   *out = calloc(1, sizeof **out);
@@ -24,6 +25,7 @@ void infer_build_config_release(InferBuildConfig *cfg) {
   free(cfg->timing_cache);
   for (int i = 0; i < cfg->n_disabled_passes; i++) free(cfg->disabled_passes[i]);
   free(cfg->disabled_passes);
+  infer_calib_table_release(cfg->calib);
   free(cfg);
 }
 
@@ -166,4 +168,41 @@ InferStatus *infer_build_config_add_disabled_pass(InferBuildConfig *cfg, const c
   cfg->disabled_passes = grown;
   grown[cfg->n_disabled_passes++] = copy;
   return NULL;
+}
+
+/* ---- INT8 calibration ------------------------------------------------------ */
+
+InferStatus *infer_build_config_set_calibration_table(InferBuildConfig *cfg,
+                                                      const InferCalibTable *table) {
+  InferCalibTable *copy = NULL;
+  if (table) {
+    const char *calibrator = infer_calib_table_calibrator(table);
+    if (!calibrator || !*calibrator) calibrator = "Calibration";
+    INFER_TRY(infer_calib_table_create(calibrator, &copy));
+    for (int i = 0; i < infer_calib_table_count(table); i++) {
+      InferStatus *st = infer_calib_table_set(copy, infer_calib_table_name(table, i),
+                                              infer_calib_table_scale(table, i));
+      if (st) {
+        infer_calib_table_release(copy);
+        return st;
+      }
+    }
+  }
+  infer_calib_table_release(cfg->calib);
+  cfg->calib = copy;
+  return NULL;
+}
+
+InferStatus *infer_build_config_set_calibration_cache(InferBuildConfig *cfg, const char *path) {
+  if (!path || !*path)
+    return infer_status_new(INFER_ERR_INVALID_ARGUMENT, "calibration cache: no file name given");
+  InferCalibTable *table = NULL;
+  INFER_TRY(infer_calib_table_read_cache(path, &table));
+  infer_calib_table_release(cfg->calib);
+  cfg->calib = table;
+  return NULL;
+}
+
+const InferCalibTable *infer_build_config_calibration_table(const InferBuildConfig *cfg) {
+  return cfg ? cfg->calib : NULL;
 }

@@ -3,8 +3,12 @@
 
 #include "backend.h"
 
-/* The precision a layer computes in: that of its first float tensor. */
+/* The precision a layer computes in: int8 for the INT8 forms of Conv and
+ * Gemm (whatever their output), else that of its first float tensor. */
 static const char *layer_precision(const InferNetwork *net, const InferLayer *l) {
+  if ((l->op == INFER_OP_CONV && l->params.conv.quant.int8) ||
+      (l->op == INFER_OP_GEMM && l->params.gemm.quant.int8))
+    return "int8";
   for (int i = 0; i < l->n_outputs + l->n_inputs; i++) {
     InferTensorId t = i < l->n_outputs ? l->outputs[i] : l->inputs[i - l->n_outputs];
     if (t < 0) continue;

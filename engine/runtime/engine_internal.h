@@ -35,6 +35,7 @@ struct InferBuildConfig {
   int32_t n_disabled_passes;
   InferLogFn log;
   void *log_user;
+  InferCalibTable *calib;     /* INT8 scales per tensor (owned), or NULL */
 };
 
 /* Records a pass name as disabled (the public function validates it). */

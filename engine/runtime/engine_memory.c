@@ -1,5 +1,6 @@
 /* The engine's activation memory plan: computed once, at the profile's max
- * shapes, the first time a context needs it. */
+ * shapes, the first time a context needs it; with concat elimination where
+ * the profile fixes the input shapes (concat_elimination.c). */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,6 +18,16 @@ static bool max_shapes_bounded(const InferEngine *e) {
   return true;
 }
 
+/* Every input's shape is fixed by the profile (min = max): then no planned
+ * shape changes between runs, which concat elimination needs (an input's
+ * slice of a Concat is fixed when the plan is made). */
+static bool fixed_inputs(const InferEngine *e) {
+  if (!e->input_min_shapes) return false;
+  for (int32_t i = 0; i < e->n_inputs; i++)
+    if (!infer_shape_equal(&e->input_min_shapes[i], &e->input_max_shapes[i])) return false;
+  return true;
+}
+
 static InferStatus *compute(InferEngine *e) {
   if (!e->input_max_shapes || !max_shapes_bounded(e)) return NULL;
   InferShapePass pass;
@@ -25,7 +36,9 @@ static InferStatus *compute(InferEngine *e) {
   InferStatus *st = infer_shape_pass_run(&pass, &opt);
   InferMemoryPlan *plan = calloc(1, sizeof *plan);
   if (!st && !plan) st = infer_status_new(INFER_ERR_OUT_OF_MEMORY, "memory plan: out of memory");
-  if (!st) st = infer_memory_plan_for_pass(e->net, &pass, ARENA_ALIGNMENT, plan);
+  if (!st)
+    st = infer_memory_plan_for_pass_eliminating_concats(e->net, &pass, ARENA_ALIGNMENT,
+                                                        fixed_inputs(e), plan);
   infer_shape_pass_free(&pass);
   if (st) {
     free(plan);

@@ -58,7 +58,29 @@ int infer_ctx_output_slot(const InferContext *c, InferTensorId t) {
   return -1;
 }
 
-static InferStatus *run_layer(InferContext *c, const InferLayer *layer, InferStream *stream) {
+/* A Concat that concat elimination placed in place: its inputs were
+ * written into their slices by their producers; an input found elsewhere
+ * is copied (memmove: the bytes may overlap if shapes ever differ from the
+ * plan's). *ran: whether anything had to be copied. */
+static bool run_elided(InferContext *c, int32_t l, const InferOpCall *call, bool *ran) {
+  size_t offsets[256];
+  if (!c->arena || call->n_in > 256 || !infer_concat_elided(c->plan, l, call, offsets))
+    return false;
+  *ran = false;
+  for (int k = 0; k < call->n_in; k++) {
+    char *dst = (char *)call->out[0].data + offsets[k];
+    size_t bytes = infer_view_bytes(&call->in[k]);
+    if (bytes && call->in[k].data != dst) {
+      memmove(dst, call->in[k].data, bytes);
+      *ran = true;
+    }
+  }
+  return true;
+}
+
+/* Runs layer l; *ran = false when it had nothing to do (an eliminated Concat). */
+static InferStatus *run_layer(InferContext *c, int32_t l, InferStream *stream, bool *ran) {
+  const InferLayer *layer = &c->engine->net->layers[l];
   InferTensorView in[256], out[256];
   InferOpCall call;
   infer_layer_call(layer, c->views, in, out, &call);
@@ -78,7 +100,8 @@ static InferStatus *run_layer(InferContext *c, const InferLayer *layer, InferStr
       out[i].data = c->buffers[t];
     }
   }
-  INFER_TRY(c->backend->run_layer(&call, stream));
+  *ran = true;
+  if (!run_elided(c, l, &call, ran)) INFER_TRY(c->backend->run_layer(&call, stream));
   for (int i = 0; i < layer->n_outputs; i++) c->views[layer->outputs[i]] = out[i];
   return NULL;
 }
@@ -109,8 +132,10 @@ static InferStatus *execute_host(InferContext *c, InferStream *stream) {
   const InferNetwork *net = c->engine->net;
   for (int32_t l = 0; l < net->n_layers; l++) {
     double t0 = c->profiling ? now_ms() : 0;
-    INFER_TRY(run_layer(c, &net->layers[l], stream));
-    if (c->profiling) {
+    bool ran;
+    INFER_TRY(run_layer(c, l, stream, &ran));
+    /* a layer that did nothing is not a call: its profile keeps 0 calls */
+    if (c->profiling && ran) {
       /* the CPU backend runs synchronously, so wall time is the layer's time */
       c->layer_ms[l] += now_ms() - t0;
       c->layer_calls[l]++;

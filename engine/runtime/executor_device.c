@@ -93,8 +93,26 @@ static InferStatus *upload(InferContext *c, InferTensorId t, InferStream *stream
   return NULL;
 }
 
-static InferStatus *run_on_device(InferContext *c, const InferLayer *layer, uint32_t shape_inputs,
-                                  InferOpCall *call, InferStream *stream) {
+/* A Concat that concat elimination placed in place (see executor.c): only
+ * inputs not already at their slice are copied, device to device (an input
+ * computed on the host was uploaded above). */
+static InferStatus *run_elided(InferContext *c, int32_t l, const InferOpCall *call,
+                               InferStream *stream, bool *elided, bool *ran) {
+  size_t offsets[256];
+  *elided = c->arena && call->n_in <= 256 && infer_concat_elided(c->plan, l, call, offsets);
+  for (int k = 0; *elided && k < call->n_in; k++) {
+    char *dst = (char *)call->out[0].data + offsets[k];
+    size_t bytes = infer_view_bytes(&call->in[k]);
+    if (!bytes || call->in[k].data == dst) continue;
+    INFER_TRY(c->backend->copy(dst, call->in[k].data, bytes, INFER_COPY_DEVICE_TO_DEVICE, stream));
+    *ran = true;
+  }
+  return NULL;
+}
+
+static InferStatus *run_on_device(InferContext *c, int32_t l, uint32_t shape_inputs,
+                                  InferOpCall *call, InferStream *stream, bool *ran) {
+  const InferLayer *layer = &c->engine->net->layers[l];
   InferTensorView *in = (InferTensorView *)call->in;
   for (int i = 0; i < layer->n_inputs; i++) {
     InferTensorId t = layer->inputs[i];
@@ -120,13 +138,22 @@ static InferStatus *run_on_device(InferContext *c, const InferLayer *layer, uint
       call->out[i].data = c->buffers[t];
     }
   }
-  INFER_TRY(c->backend->run_layer(call, stream));
+  bool elided = false;
+  *ran = false;
+  INFER_TRY(run_elided(c, l, call, stream, &elided, ran));
+  if (!elided) {
+    INFER_TRY(c->backend->run_layer(call, stream));
+    *ran = true;
+  }
   for (int i = 0; i < layer->n_outputs; i++) c->views[layer->outputs[i]] = call->out[i];
   return NULL;
 }
 
-static InferStatus *run_layer(InferContext *c, const InferLayer *layer, InferStream *stream) {
+/* Runs layer l; *ran = false when it had nothing to do (an eliminated Concat). */
+static InferStatus *run_layer(InferContext *c, int32_t l, InferStream *stream, bool *ran) {
+  const InferLayer *layer = &c->engine->net->layers[l];
   const InferOpInfo *info = infer_op_info(layer->op);
+  *ran = true;
   InferTensorView in[256], out[256];
   InferOpCall call;
   infer_layer_call(layer, c->views, in, out, &call);
@@ -147,7 +174,7 @@ static InferStatus *run_layer(InferContext *c, const InferLayer *layer, InferStr
   bool on_host = host_computable(c, layer, info->flags) && elems <= HOST_VALUE_LIMIT &&
                  !(info->flags & INFER_OPF_DATA_DEPENDENT_SHAPE);
   if (on_host) return run_on_host(c, layer, &call);
-  return run_on_device(c, layer, info->shape_inputs, &call, stream);
+  return run_on_device(c, l, info->shape_inputs, &call, stream, ran);
 }
 
 /* Outputs that no device layer wrote: constants, inputs passed through, and
@@ -188,8 +215,10 @@ InferStatus *infer_context_execute_device(InferContext *c, InferStream *stream) 
   if (c->profiling) INFER_TRY(c->backend->synchronize(stream));
   for (int32_t l = 0; l < net->n_layers; l++) {
     double t0 = c->profiling ? now_ms() : 0;
-    InferStatus *st = run_layer(c, &net->layers[l], stream);
-    if (!st && c->profiling) {
+    bool ran;
+    InferStatus *st = run_layer(c, l, stream, &ran);
+    /* a layer that did nothing is not a call: its profile keeps 0 calls */
+    if (!st && c->profiling && ran) {
       st = c->backend->synchronize(stream);
       c->layer_ms[l] += now_ms() - t0;
       c->layer_calls[l]++;

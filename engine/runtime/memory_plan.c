@@ -125,7 +125,50 @@ void infer_memory_plan_free(InferMemoryPlan *plan) {
   free(plan->size);
   free(plan->first_use);
   free(plan->last_use);
+  free(plan->alias_of);
+  free(plan->in_place);
   memset(plan, 0, sizeof *plan);
+}
+
+/* ---- aliases ---- */
+
+/* Per planned tensor: the group it belongs to (root: the outermost host, or
+ * itself) and its byte offset from the root's start. Checks what
+ * infer_memory_plan_build_aliased promises its callers. */
+static InferStatus *resolve_aliases(const InferNetwork *net, const size_t *bytes,
+                                    const bool *planned, const int32_t *alias_of,
+                                    const size_t *alias_offset, size_t align, int32_t *root,
+                                    size_t *rel) {
+  int32_t nt = net->n_tensors;
+  for (int32_t t = 0; t < nt; t++) {
+    root[t] = t;
+    rel[t] = 0;
+    int32_t h = alias_of[t];
+    if (h < 0) continue;
+    if (!planned[t] || h >= nt || !planned[h] || h == t)
+      return PLAN_ERR(INFER_ERR_INVALID_ARGUMENT,
+                      "tensor '%s' is aliased to a tensor that is not planned",
+                      tensor_name(net, t));
+    if (alias_offset[t] % align != 0 || alias_offset[t] > bytes[h] ||
+        bytes[t] > bytes[h] - alias_offset[t])
+      return PLAN_ERR(INFER_ERR_INVALID_ARGUMENT,
+                      "tensor '%s' (%zu bytes at offset %zu) does not fit aligned in '%s' (%zu "
+                      "bytes)", tensor_name(net, t), bytes[t], alias_offset[t],
+                      tensor_name(net, h), bytes[h]);
+    /* follow the chain to the root; more steps than tensors means a cycle */
+    size_t off = alias_offset[t];
+    int32_t steps = 0;
+    while (alias_of[h] >= 0 && steps++ <= nt) {
+      off += alias_offset[h];
+      h = alias_of[h];
+    }
+    if (steps > nt)
+      return PLAN_ERR(INFER_ERR_INVALID_ARGUMENT, "the aliases of tensor '%s' form a cycle",
+                      tensor_name(net, t));
+    root[t] = h;
+    rel[t] = off;
+  }
+  return NULL;
 }
 
 /* ---- orders ---- */
@@ -383,8 +426,15 @@ static InferStatus *breadth_keys(PlanItem *items, int32_t n, const size_t *live)
 InferStatus *infer_memory_plan_build(const InferNetwork *net, const size_t *tensor_bytes,
                                      const bool *planned, size_t alignment,
                                      InferMemoryPlan *out) {
+  return infer_memory_plan_build_aliased(net, tensor_bytes, planned, NULL, NULL, alignment, out);
+}
+
+InferStatus *infer_memory_plan_build_aliased(const InferNetwork *net, const size_t *tensor_bytes,
+                                             const bool *planned, const int32_t *alias_of,
+                                             const size_t *alias_offset, size_t alignment,
+                                             InferMemoryPlan *out) {
   if (out) memset(out, 0, sizeof *out);
-  if (!net || !tensor_bytes || !planned || !out)
+  if (!net || !tensor_bytes || !planned || !out || (alias_of && !alias_offset))
     return PLAN_ERR(INFER_ERR_INVALID_ARGUMENT, "a required argument is NULL");
   if (alignment == 0) alignment = 1;
   int32_t nt = net->n_tensors;
@@ -409,14 +459,33 @@ InferStatus *infer_memory_plan_build(const InferNetwork *net, const size_t *tens
   PlanSpan *spans = malloc(n_alloc * sizeof *spans);
   size_t *adj_start = NULL;
   int32_t *adj = NULL;
+  int32_t *root = NULL;
+  size_t *rel = NULL;
   InferStatus *st = NULL;
+  if (alias_of) {
+    root = malloc(n_alloc * sizeof *root);
+    rel = malloc(n_alloc * sizeof *rel);
+    out->alias_of = malloc(n_alloc * sizeof *out->alias_of);
+  }
   if (!out->offset || !out->size || !out->first_use || !out->last_use || !live || !live_sub ||
       !items || !order || !tmp || !best_order || !cand || !offset || !best_offset ||
-      !placed || !spans) {
+      !placed || !spans || (alias_of && (!root || !rel || !out->alias_of))) {
     st = PLAN_ERR(INFER_ERR_OUT_OF_MEMORY, "out of memory");
     goto done;
   }
   compute_liveness(net, planned, out->first_use, out->last_use);
+  if (alias_of) {
+    st = resolve_aliases(net, tensor_bytes, planned, alias_of, alias_offset, alignment, root, rel);
+    if (st) goto done;
+    memcpy(out->alias_of, alias_of, sizeof *alias_of * (size_t)nt);
+    /* a group is live while any member is: the root's interval spans them all */
+    for (int32_t t = 0; t < nt; t++) {
+      if (!planned[t] || root[t] == t) continue;
+      int32_t r = root[t], f = out->first_use[t] < 0 ? 0 : out->first_use[t];
+      if (out->first_use[r] < 0 || f < out->first_use[r]) out->first_use[r] = f;
+      if (out->last_use[t] > out->last_use[r]) out->last_use[r] = out->last_use[t];
+    }
+  }
 
   /* sizes, the no-reuse total (aligned), live totals per layer */
   int32_t n = 0;
@@ -431,10 +500,11 @@ InferStatus *infer_memory_plan_build(const InferNetwork *net, const size_t *tens
                     "tensor '%s': %zu bytes overflow the arena's size", tensor_name(net, t), sz);
       goto done;
     }
-    total += asz;
     out->size[t] = sz;
     out->offset[t] = 0;
     if (out->last_use[t] < 0) out->first_use[t] = out->last_use[t] = 0;
+    if (root && root[t] != t) continue; /* placed with its root, below */
+    total += asz;
     if (sz == 0) continue;
     live[out->first_use[t]] += sz; /* deltas for now */
     live_sub[out->last_use[t] + 1] += sz;
@@ -539,6 +609,12 @@ InferStatus *infer_memory_plan_build(const InferNetwork *net, const size_t *tens
   (void)align_up(best_top, alignment, &out->arena_bytes); /* <= total, a multiple */
 
 done:
+  /* members of a group at their place in the root (also when nothing else
+   * was placed: a group of empty tensors) */
+  for (int32_t t = 0; !st && root && t < nt; t++)
+    if (planned[t] && root[t] != t) out->offset[t] = out->offset[root[t]] + (int64_t)rel[t];
+  free(root);
+  free(rel);
   free(live);
   free(live_sub);
   free(items);
@@ -567,6 +643,52 @@ static int cmp_by_first(const void *pa, const void *pb) {
   const VerifyItem *a = pa, *b = pb;
   int c = cmp_i32_asc(a->first, b->first);
   return c ? c : cmp_i32_asc(a->id, b->id);
+}
+
+/* Whether tensor a lies inside tensor b through aliases (nested ones too). */
+static bool placed_inside(const InferMemoryPlan *p, int32_t a, int32_t b) {
+  if (!p->alias_of) return false;
+  for (int32_t steps = 0; a >= 0 && steps <= p->n_tensors; steps++) {
+    a = p->alias_of[a];
+    if (a == b) return true;
+  }
+  return false;
+}
+
+/* Aliased tensors inside their hosts; in_place Concats' inputs back to back
+ * over the output. */
+static InferStatus *verify_aliases(const InferNetwork *net, const InferMemoryPlan *plan) {
+  int32_t nt = net->n_tensors;
+  for (int32_t t = 0; plan->alias_of && t < nt; t++) {
+    int32_t h = plan->alias_of[t];
+    if (h < 0) continue;
+    if (h >= nt || plan->offset[t] < 0 || plan->offset[h] < 0 ||
+        plan->offset[t] < plan->offset[h] ||
+        plan->offset[t] + (int64_t)plan->size[t] > plan->offset[h] + (int64_t)plan->size[h])
+      return PLAN_ERR(INFER_ERR_INTERNAL, "tensor '%s' is not inside the tensor it is aliased to",
+                      tensor_name(net, t));
+  }
+  if (!plan->in_place) return NULL;
+  if (plan->n_layers != net->n_layers)
+    return PLAN_ERR(INFER_ERR_INTERNAL, "the plan has %d layers, the network %d", plan->n_layers,
+                    net->n_layers);
+  for (int32_t l = 0; l < net->n_layers; l++) {
+    if (!plan->in_place[l]) continue;
+    const InferLayer *layer = &net->layers[l];
+    bool ok = layer->op == INFER_OP_CONCAT && layer->n_outputs == 1 && plan->alias_of;
+    int32_t o = ok ? layer->outputs[0] : -1;
+    int64_t at = ok ? plan->offset[o] : -1;
+    for (int32_t k = 0; ok && k < layer->n_inputs; k++) {
+      InferTensorId t = layer->inputs[k];
+      ok = t >= 0 && plan->alias_of[t] == o && plan->offset[t] == at;
+      if (ok) at += (int64_t)plan->size[t];
+    }
+    if (!ok || at != plan->offset[o] + (int64_t)plan->size[o])
+      return PLAN_ERR(INFER_ERR_INTERNAL,
+                      "layer '%s' is marked in place, but its inputs do not tile its output",
+                      layer->name ? layer->name : "(unnamed)");
+  }
+  return NULL;
 }
 
 InferStatus *infer_memory_plan_verify(const InferNetwork *net, const InferMemoryPlan *plan) {
@@ -620,6 +742,7 @@ InferStatus *infer_memory_plan_verify(const InferNetwork *net, const InferMemory
       items[n++] = (VerifyItem){t, f, l, sz, (size_t)off};
     }
   }
+  if (!st) st = verify_aliases(net, plan);
   if (st) goto done;
   /* sweep in order of first use; `active` holds the tensors still live */
   qsort(items, (size_t)n, sizeof *items, cmp_by_first);
@@ -631,7 +754,8 @@ InferStatus *infer_memory_plan_verify(const InferNetwork *net, const InferMemory
       const VerifyItem *b = &items[active[j]];
       if (b->last < a->first) continue; /* dead before a starts: drop */
       active[keep++] = active[j];
-      if (a->offset < b->offset + b->size && b->offset < a->offset + a->size) {
+      if (a->offset < b->offset + b->size && b->offset < a->offset + a->size &&
+          !placed_inside(plan, a->id, b->id) && !placed_inside(plan, b->id, a->id)) {
         st = PLAN_ERR(INFER_ERR_INTERNAL,
                       "tensors '%s' (bytes [%zu, %zu), layers [%d, %d]) and '%s' (bytes [%zu, "
                       "%zu), layers [%d, %d]) are live together and share memory",
@@ -657,16 +781,27 @@ done:
 
 /* ---- from a shape pass ---- */
 
-InferStatus *infer_memory_plan_for_pass(const InferNetwork *net, const InferShapePass *pass,
-                                        size_t alignment, InferMemoryPlan *out) {
+/* The shared part of the two entry points; concats says whether to look
+ * for Concats to eliminate. */
+static InferStatus *plan_for_pass(const InferNetwork *net, const InferShapePass *pass,
+                                  size_t alignment, bool concats, InferMemoryPlan *out) {
   if (out) memset(out, 0, sizeof *out);
   if (!net || !pass || !pass->views || !out)
     return PLAN_ERR(INFER_ERR_INVALID_ARGUMENT, "a required argument is NULL");
   size_t n_alloc = (size_t)(net->n_tensors > 0 ? net->n_tensors : 1);
   size_t *bytes = calloc(n_alloc, sizeof *bytes);
   bool *planned = calloc(n_alloc, sizeof *planned);
+  int32_t *alias_of = NULL;
+  size_t *alias_offset = NULL;
+  bool *in_place = NULL;
+  int32_t n_in_place = 0;
   InferStatus *st = NULL;
-  if (!bytes || !planned) {
+  if (concats) {
+    alias_of = malloc(n_alloc * sizeof *alias_of);
+    alias_offset = calloc(n_alloc, sizeof *alias_offset);
+    in_place = calloc((size_t)(net->n_layers > 0 ? net->n_layers : 1), sizeof *in_place);
+  }
+  if (!bytes || !planned || (concats && (!alias_of || !alias_offset || !in_place))) {
     st = PLAN_ERR(INFER_ERR_OUT_OF_MEMORY, "out of memory");
     goto done;
   }
@@ -692,9 +827,35 @@ InferStatus *infer_memory_plan_for_pass(const InferNetwork *net, const InferShap
       bytes[t] = (size_t)numel * es;
     }
   }
-  if (!st) st = infer_memory_plan_build(net, bytes, planned, alignment, out);
+  if (!st && concats)
+    st = infer_concat_elimination_pick(net, pass, planned, bytes, alignment ? alignment : 1,
+                                       alias_of, alias_offset, in_place, &n_in_place);
+  if (!st)
+    st = infer_memory_plan_build_aliased(net, bytes, planned, n_in_place ? alias_of : NULL,
+                                         alias_offset, alignment, out);
+  if (!st && n_in_place) {
+    out->in_place = in_place;
+    out->n_layers = net->n_layers;
+    out->n_in_place = n_in_place;
+    in_place = NULL;
+  }
 done:
   free(bytes);
   free(planned);
+  free(alias_of);
+  free(alias_offset);
+  free(in_place);
   return st;
+}
+
+InferStatus *infer_memory_plan_for_pass(const InferNetwork *net, const InferShapePass *pass,
+                                        size_t alignment, InferMemoryPlan *out) {
+  return plan_for_pass(net, pass, alignment, false, out);
+}
+
+InferStatus *infer_memory_plan_for_pass_eliminating_concats(const InferNetwork *net,
+                                                            const InferShapePass *pass,
+                                                            size_t alignment, bool fixed_inputs,
+                                                            InferMemoryPlan *out) {
+  return plan_for_pass(net, pass, alignment, fixed_inputs, out);
 }

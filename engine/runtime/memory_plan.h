@@ -20,7 +20,15 @@
  * seed: the same input gives the same plan. Details in memory_plan.c.
  *
  * lower_bound is the largest sum of sizes of tensors live at one layer: no
- * plan can use less. The arena never exceeds the sum of the aligned sizes. */
+ * plan can use less. The arena never exceeds the sum of the aligned sizes.
+ *
+ * Aliasing (concat elimination). A tensor may be placed inside another
+ * one's bytes: a Concat input at its slice of the Concat's output, so that
+ * its producer writes the concatenated result directly and the Concat has
+ * nothing left to do. A group (an output and everything placed inside it,
+ * nested Concats included) is planned as one block, live from the first
+ * producer of any member to the last reader of any member. Which Concats
+ * qualify: concat_elimination.c. */
 #ifndef INFER_MEMORY_PLAN_H
 #define INFER_MEMORY_PLAN_H
 
@@ -42,6 +50,12 @@ typedef struct InferMemoryPlan {
   size_t lower_bound;   /* largest sum of sizes of simultaneously live planned tensors */
   size_t no_reuse_bytes; /* sum of the aligned sizes of planned tensors (one buffer each) */
   size_t alignment;     /* every offset is a multiple of it */
+  /* concat elimination (NULL / 0 in plans without it) */
+  int32_t *alias_of;    /* per tensor id: the tensor whose bytes hold it, or -1 */
+  int32_t n_layers;     /* entries of in_place */
+  bool *in_place;       /* per layer: a Concat whose inputs the plan put, in order, inside its
+                         * output (executors copy only inputs found elsewhere at run time) */
+  int32_t n_in_place;   /* how many layers in_place marks */
 } InferMemoryPlan;
 
 /* tensor_bytes: per tensor id, bytes needed (from shapes bound at the
@@ -53,10 +67,23 @@ InferStatus *infer_memory_plan_build(const InferNetwork *net, const size_t *tens
                                      InferMemoryPlan *out);
 void infer_memory_plan_free(InferMemoryPlan *plan);
 
+/* The same with aliases: alias_of[t] >= 0 places planned tensor t at byte
+ * alias_offset[t] of planned tensor alias_of[t] (which may itself be
+ * aliased; no cycles); t must fit inside it and alias_offset[t] must be a
+ * multiple of the alignment. Aliased tensors count neither towards the
+ * lower bound nor towards no_reuse_bytes (their bytes are their host's). */
+InferStatus *infer_memory_plan_build_aliased(const InferNetwork *net, const size_t *tensor_bytes,
+                                             const bool *planned, const int32_t *alias_of,
+                                             const size_t *alias_offset, size_t alignment,
+                                             InferMemoryPlan *out);
+
 /* Checks the plan against the network: every planned tensor's recorded
  * interval covers its real liveness, no two tensors whose intervals overlap
- * share bytes, every planned tensor fits in the arena and offsets are
- * aligned. Returns an INFER_ERR_INTERNAL status naming the tensors at fault. */
+ * share bytes (unless one is placed inside the other by an alias), every
+ * planned tensor fits in the arena (and an aliased one inside its host),
+ * offsets are aligned, and every in_place Concat's inputs lie back to back
+ * over its output. Returns an INFER_ERR_INTERNAL status naming the tensors
+ * at fault. */
 InferStatus *infer_memory_plan_verify(const InferNetwork *net, const InferMemoryPlan *plan);
 
 /* For the runtime: sizes from a shape pass's views. Planned are the tensors
@@ -65,5 +92,35 @@ InferStatus *infer_memory_plan_verify(const InferNetwork *net, const InferMemory
  * tensor whose shape is still unknown is an error. */
 InferStatus *infer_memory_plan_for_pass(const InferNetwork *net, const InferShapePass *pass,
                                         size_t alignment, InferMemoryPlan *out);
+
+/* The same with concat elimination: Concats whose inputs can be written in
+ * place (concat_elimination.c) get their inputs aliased into their output
+ * and in_place set. Only for shapes that cannot change at run time:
+ * fixed_inputs says the engine's profile fixes every input shape. */
+InferStatus *infer_memory_plan_for_pass_eliminating_concats(const InferNetwork *net,
+                                                            const InferShapePass *pass,
+                                                            size_t alignment, bool fixed_inputs,
+                                                            InferMemoryPlan *out);
+
+/* ---- concat elimination (concat_elimination.c) ---- */
+
+/* Picks the Concats to eliminate. In: planned and bytes per tensor (as the
+ * planner gets them), the pass's views. Out (arrays the caller made, one
+ * entry per tensor / layer): alias_of (-1 = none) and alias_offset for the
+ * planner, in_place per layer. *n_picked counts the Concats. */
+InferStatus *infer_concat_elimination_pick(const InferNetwork *net, const InferShapePass *pass,
+                                           const bool *planned, const size_t *bytes,
+                                           size_t alignment, int32_t *alias_of,
+                                           size_t *alias_offset, bool *in_place,
+                                           int32_t *n_picked);
+
+/* For the executors, at a layer the plan marks in_place, once the call's
+ * views are bound (inputs where they are, the output where it goes): true
+ * when the run-time shapes still match (each input a contiguous byte range
+ * of the output, back to back); offsets[k] then is input k's byte offset
+ * in the output, and the layer is done once every input not already at
+ * its offset is copied there. False: run the Concat kernel as usual. */
+bool infer_concat_elided(const InferMemoryPlan *plan, int32_t layer, const InferOpCall *call,
+                         size_t *offsets);
 
 #endif

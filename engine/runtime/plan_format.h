@@ -4,7 +4,8 @@
  *
  *   header (INFER_PLAN_FIXED_HEADER bytes, fixed offsets below)
  *   section table (n_sections entries of INFER_PLAN_SECTION_ENTRY bytes)
- *   sections (TENSORS, LAYERS, IO, each starting 8-aligned; DATA 64-aligned)
+ *   sections (TENSORS, LAYERS, IO, PLUGINS, each starting 8-aligned; DATA
+ *   64-aligned)
  *
  * Header:
  *     0  char[8]  magic "INFERPLN"
@@ -47,6 +48,12 @@
  *   (input_build_shapes, input_min_shapes, input_max_shapes; each shape:
  *   i32 rank, i64 dims[rank]), u32 precisions, i32 n_source_layers
  *
+ * PLUGINS (count = plugin entries; absent in plans without plugin layers
+ * read as none), the serialized plugin instances the plugin layers use
+ * (a plugin layer's params.plugin.data_index is an entry's index here):
+ *   u32 name length, name bytes, u32 version length, version bytes,
+ *   u64 size, the bytes the instance serialized itself to
+ *
  * DATA: constant values, each blob starting at a multiple of 64 bytes from
  * the start of the file (zero padding between), so that it can be mapped. */
 #ifndef INFER_PLAN_FORMAT_H
@@ -60,7 +67,7 @@
 
 #define INFER_PLAN_MAGIC "INFERPLN"
 #define INFER_PLAN_MAGIC_SIZE 8
-#define INFER_PLAN_FORMAT_VERSION 2u
+#define INFER_PLAN_FORMAT_VERSION 3u /* 3: the PLUGINS section */
 #define INFER_PLAN_DATA_ALIGN 64
 
 /* Header field offsets. */
@@ -98,6 +105,7 @@ typedef enum InferPlanSectionKind {
   INFER_PLAN_SECTION_LAYERS = 2,
   INFER_PLAN_SECTION_IO = 3,
   INFER_PLAN_SECTION_DATA = 4,
+  INFER_PLAN_SECTION_PLUGINS = 5,
 } InferPlanSectionKind;
 
 #define INFER_PLAN_SECTION_OPTIONAL 1u

@@ -16,6 +16,7 @@
 #include "engine_internal.h"
 #include "op_table.h"
 #include "plan_format.h"
+#include "plugins/plugin_internal.h"
 
 #define PLAN_MAX_LAYER_IO 256
 #define SMALL_VALUE_ELEMS 4096
@@ -51,7 +52,7 @@ typedef struct Section {
 typedef struct Header {
   InferPlanHeaderInfo info;
   uint32_t header_size, n_sections;
-  Section tensors, layers, io, data;
+  Section tensors, layers, io, data, plugins; /* plugins: size 0 when absent */
 } Header;
 
 /* Size, magic, version, total size, checksum, then the fixed fields. */
@@ -120,8 +121,8 @@ static InferStatus *parse_fixed(const uint8_t *p, size_t size, const char *name,
 }
 
 static InferStatus *parse_sections(const uint8_t *p, const char *name, Header *h) {
-  Section *known[5] = {NULL, &h->tensors, &h->layers, &h->io, &h->data};
-  bool seen[5] = {false};
+  Section *known[6] = {NULL, &h->tensors, &h->layers, &h->io, &h->data, &h->plugins};
+  bool seen[6] = {false};
   uint64_t total = h->info.total_size;
   for (uint32_t i = 0; i < h->n_sections; i++) {
     const uint8_t *e = p + INFER_PLAN_FIXED_HEADER + (size_t)i * INFER_PLAN_SECTION_ENTRY;
@@ -129,7 +130,7 @@ static InferStatus *parse_sections(const uint8_t *p, const char *name, Header *h
                  infer_plan_get_u64(e + 16), infer_plan_get_u64(e + 24)};
     if (s.offset < h->header_size || s.offset > total || s.size > total - s.offset)
       return corrupt(name, "section %u lies outside the file", i);
-    if (s.kind >= 1 && s.kind <= 4) {
+    if (s.kind >= 1 && s.kind <= INFER_PLAN_SECTION_PLUGINS) {
       if (seen[s.kind]) return corrupt(name, "section kind %u appears twice", s.kind);
       seen[s.kind] = true;
       *known[s.kind] = s;
@@ -288,6 +289,8 @@ typedef struct Body {
   InferShape *io_shapes, *build_shapes, *min_shapes, *max_shapes;
   uint32_t precisions;
   int32_t n_source_layers;
+  int32_t *plugin_map;      /* PLUGINS section entry -> plugin table index */
+  int32_t n_plugins;
 } Body;
 
 static void body_free(Body *b) {
@@ -300,6 +303,7 @@ static void body_free(Body *b) {
   free(b->build_shapes);
   free(b->min_shapes);
   free(b->max_shapes);
+  free(b->plugin_map);
 }
 
 static Rd section_reader(const uint8_t *p, const Section *s) {
@@ -389,10 +393,10 @@ static InferStatus *read_tensors(const uint8_t *p, const char *name, const Heade
  * table misses are still checked by the shape functions as for any network. */
 #define PB(member, field) offsetof(InferOpParams, member.field)
 static const size_t bools_conv[] = {PB(conv, has_output_shape), PB(conv, has_residual),
-                                    PB(conv, channels_last)};
+                                    PB(conv, channels_last), PB(conv, quant.int8)};
 static const size_t bools_pool[] = {PB(pool, global), PB(pool, ceil_mode),
                                     PB(pool, count_include_pad), PB(pool, channels_last)};
-static const size_t bools_gemm[] = {PB(gemm, trans_a), PB(gemm, trans_b)};
+static const size_t bools_gemm[] = {PB(gemm, trans_a), PB(gemm, trans_b), PB(gemm, quant.int8)};
 static const size_t bools_softmax[] = {PB(softmax, coerce_2d)};
 static const size_t bools_reduce[] = {PB(reduce, keepdims), PB(reduce, noop_with_empty_axes)};
 static const size_t bools_argmax[] = {PB(argmax, keepdims), PB(argmax, select_last_index),
@@ -582,6 +586,8 @@ static InferStatus *recreate_layer(InferNetwork *net, const char *name, const Bo
   InferOpParams params;
   memset(&params, 0, sizeof params);
   memcpy(&params, pl->params, pl->params_size);
+  if (pl->op == INFER_OP_PLUGIN)
+    INFER_TRY(infer_plugin_plan_fix_params(&params, b->plugin_map, b->n_plugins, pl->name, name));
   const char *out_names[PLAN_MAX_LAYER_IO];
   for (int32_t i = 0; i < pl->n_out; i++) out_names[i] = b->tensors[pl->out[i]].name;
   InferTensorId outs[PLAN_MAX_LAYER_IO];
@@ -684,6 +690,10 @@ static InferStatus *read_body(const uint8_t *p, const char *name, const Header *
   if (!st) st = read_tensors(p, name, h, &b);
   if (!st) st = read_layers(p, name, h, &b);
   if (!st) st = read_io(p, name, h, &b);
+  /* plugin instances come back through the registry before their layers */
+  if (!st)
+    st = infer_plugin_plan_decode(p + h->plugins.offset, (size_t)h->plugins.size,
+                                  h->plugins.count, name, &b.plugin_map, &b.n_plugins);
   if (!st) st = infer_network_create(&e->net);
   if (!st) st = recreate_network(p, name, &b, borrow, e->net);
   if (!st) {

@@ -9,6 +9,7 @@
 #include "engine_internal.h"
 #include "op_table.h"
 #include "plan_format.h"
+#include "plugins/plugin_internal.h"
 
 /* The most inputs or outputs one layer may have (the runtime's limit). */
 #define PLAN_MAX_LAYER_IO 256
@@ -273,14 +274,19 @@ static void write_tensors(Buf *b, const InferNetwork *net, const int32_t *order,
   }
 }
 
-static void write_layers(Buf *b, const InferNetwork *net, const int32_t *remap) {
+/* plugin_slots[l]: the PLUGINS section entry a plugin layer's params name
+ * in the file (in memory they name the process-wide plugin table). */
+static void write_layers(Buf *b, const InferNetwork *net, const int32_t *remap,
+                         const int32_t *plugin_slots) {
   for (int32_t l = 0; l < net->n_layers; l++) {
     const InferLayer *layer = &net->layers[l];
     const InferOpInfo *info = infer_op_info(layer->op);
     put_string(b, layer->name ? layer->name : "");
     put_u32(b, (uint32_t)layer->op);
     put_u32(b, (uint32_t)info->params_size);
-    put_bytes(b, &layer->params, info->params_size);
+    InferOpParams params = layer->params;
+    if (layer->op == INFER_OP_PLUGIN) params.plugin.data_index = plugin_slots[l];
+    put_bytes(b, &params, info->params_size);
     put_u32(b, (uint32_t)layer->n_inputs);
     for (int i = 0; i < layer->n_inputs; i++)
       put_i32(b, layer->inputs[i] == INFER_NO_TENSOR ? -1 : remap[layer->inputs[i]]);
@@ -333,6 +339,11 @@ static InferStatus *serialize(const InferEngine *e, Buf *b) {
   if (!order || !remap || !data_field)
     st = infer_status_new(INFER_ERR_OUT_OF_MEMORY, "serialize: out of memory");
   if (!st) st = plan_order(net, order, remap);
+  uint8_t *plugins = NULL;
+  size_t plugins_size = 0;
+  uint64_t n_plugins = 0;
+  int32_t *plugin_slots = NULL;
+  if (!st) st = infer_plugin_plan_encode(net, &plugins, &plugins_size, &n_plugins, &plugin_slots);
   if (st) {
     free(order);
     free(remap);
@@ -340,7 +351,7 @@ static InferStatus *serialize(const InferEngine *e, Buf *b) {
     return st;
   }
 
-  enum { N_SECTIONS = 4 };
+  enum { N_SECTIONS = 5 };
   const size_t header_size = INFER_PLAN_FIXED_HEADER + N_SECTIONS * INFER_PLAN_SECTION_ENTRY;
   SectionEntry sec[N_SECTIONS];
   put_zeros(b, header_size);
@@ -352,13 +363,19 @@ static InferStatus *serialize(const InferEngine *e, Buf *b) {
 
   put_align(b, 8);
   sec[1] = (SectionEntry){INFER_PLAN_SECTION_LAYERS, b->len, 0, (uint64_t)net->n_layers};
-  write_layers(b, net, remap);
+  write_layers(b, net, remap, plugin_slots);
   sec[1].size = b->len - sec[1].offset;
 
   put_align(b, 8);
   sec[2] = (SectionEntry){INFER_PLAN_SECTION_IO, b->len, 0, (uint64_t)e->n_io};
   write_io(b, e, remap);
   sec[2].size = b->len - sec[2].offset;
+
+  put_align(b, 8);
+  sec[4] = (SectionEntry){INFER_PLAN_SECTION_PLUGINS, b->len, plugins_size, n_plugins};
+  put_bytes(b, plugins, plugins_size);
+  free(plugins);
+  free(plugin_slots);
 
   put_align(b, INFER_PLAN_DATA_ALIGN);
   sec[3] = (SectionEntry){INFER_PLAN_SECTION_DATA, b->len, 0, 0};

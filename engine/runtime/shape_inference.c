@@ -153,7 +153,9 @@ InferStatus *infer_shape_pass_run(InferShapePass *pass, const InferShapePassOpti
       pass->views[layer->outputs[i]] = out[i];
       pass->dynamic[layer->outputs[i]] = dynamic;
     }
-    if ((info->flags & INFER_OPF_DATA_DEPENDENT_SHAPE) || !inputs_have_values(layer, in, info->flags))
+    /* NO_FOLD: a Dequantize of weights stays a layer for the quantize pass */
+    if ((info->flags & (INFER_OPF_DATA_DEPENDENT_SHAPE | INFER_OPF_NO_FOLD)) ||
+        !inputs_have_values(layer, in, info->flags))
       continue;
     size_t elems = 0, bytes = 0;
     for (int i = 0; i < layer->n_outputs; i++) {

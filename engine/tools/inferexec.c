@@ -7,7 +7,9 @@
 #include <time.h>
 
 #include "infer/caffe.h"
+#include "infer/calibration.h"
 #include "infer/infer.h"
+#include "infer/plugin.h"
 #include "inferexec_bench.h"
 #include "inferexec_options.h"
 #include "inferexec_report.h"
@@ -96,10 +98,53 @@ static InferStatus *apply_batch(const InferNetwork *net, int batch, Ranges *r) {
   return NULL;
 }
 
+static bool has_qdq(const InferNetwork *net) {
+  for (int i = 0; i < infer_network_num_layers(net); i++) {
+    InferOp op = infer_network_layer_op(net, i);
+    if (op == INFER_OP_QUANTIZE || op == INFER_OP_DEQUANTIZE) return true;
+  }
+  return false;
+}
+
+/* --calib: the cache into the config, and a warning naming the network's
+ * tensors it has no scale for (layers reading or writing them stay float). */
+static InferStatus *configure_int8(const InferexecOptions *o, const InferNetwork *net,
+                                   InferBuildConfig *cfg) {
+  if (!o->calib) {
+    if ((o->precisions & INFER_PRECISION_INT8) && !has_qdq(net))
+      return infer_status_new(INFER_ERR_INVALID_ARGUMENT,
+                              "--int8 needs a calibration cache (--calib FILE): the model has no "
+                              "Quantize/Dequantize nodes to take INT8 scales from");
+    return NULL;
+  }
+  INFER_TRY(infer_build_config_set_calibration_cache(cfg, o->calib));
+  const char **names = NULL;
+  int n = 0;
+  INFER_TRY(infer_calib_network_tensors(net, &names, &n));
+  InferCalibCheck chk;
+  memset(&chk, 0, sizeof chk);
+  infer_status_free(infer_calib_table_check(infer_build_config_calibration_table(cfg), names, n,
+                                            &chk));
+  if (chk.n_missing > 0) {
+    fprintf(stderr, "warning: the calibration cache %s has no scale for %d of the network's %d "
+            "float tensors (Conv/Gemm layers reading or writing them stay float):", o->calib,
+            chk.n_missing, n);
+    for (int i = 0; i < chk.n_missing && i < 20; i++)
+      fprintf(stderr, "%s %s", i ? "," : "", chk.missing[i]);
+    fprintf(stderr, "%s\n", chk.n_missing > 20 ? ", ..." : "");
+  }
+  if (!(o->precisions & INFER_PRECISION_INT8))
+    fprintf(stderr, "note: --calib without --int8 or --best: no INT8 layers are made\n");
+  infer_calib_check_clear(&chk);
+  free(names);
+  return NULL;
+}
+
 static InferStatus *configure(const InferexecOptions *o, const InferNetwork *net,
                               InferBuildConfig *cfg) {
   infer_build_config_set_backend(cfg, o->backend);
   infer_build_config_set_precisions(cfg, o->precisions);
+  INFER_TRY(configure_int8(o, net, cfg));
   if (o->opt_level >= 0) infer_build_config_set_optimization_level(cfg, o->opt_level);
   for (int i = 0; i < o->n_disabled_passes; i++)
     INFER_TRY(infer_build_config_disable_pass(cfg, o->disabled_passes[i]));
@@ -294,8 +339,16 @@ static InferStatus *run(const InferexecOptions *o) {
   /* the reports name the model by o->onnx: the prototxt stands in for it */
   InferexecOptions shown = *o;
   if (!shown.onnx && !shown.load_engine) shown.onnx = o->deploy;
+  /* custom layers first: the model or plan may need them */
+  for (int i = 0; i < o->n_plugins; i++)
+    INFER_TRY(infer_plugin_load_libraries(o->plugins[i]));
   if (o->load_engine) {
+    /* the device context once per process, apart from the plan's own load time */
     double t0 = now_ms();
+    st = infer_backend_init(INFER_BACKEND_AUTO);
+    if (!st) printf("device init: %.3f ms\n", now_ms() - t0);
+    infer_status_free(st);
+    t0 = now_ms();
     st = infer_engine_load(o->load_engine, &engine);
     rep.load_ms = now_ms() - t0;
   } else {

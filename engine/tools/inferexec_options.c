@@ -21,10 +21,11 @@ static const OptionSpec specs[] = {
   {"--model", ARG_STRING, OFF(model), "FILE  Caffe weights (.caffemodel) for --deploy"},
   {"--output", ARG_STRING, 0, "NAMES  Caffe output blob(s), comma list or repeated (default: blobs no layer reads)"},
   {"--mean", ARG_STRING, OFF(mean), "FILE  mean.binaryproto subtracted from the Caffe net's first input"},
+  {"--plugins", ARG_STRING, 0, "LIB  plugin library of custom layers to load (repeat, or a ':' list; INFER_PLUGIN_PATH too)"},
   {"--save-engine", ARG_STRING, OFF(save_engine), "FILE  write the built engine as a plan file"},
   {"--load-engine", ARG_STRING, OFF(load_engine), "FILE  load a plan file instead of building"},
   {"--fp16", ARG_NONE, 0, "allow FP16 layers"},
-  {"--int8", ARG_NONE, 0, "allow INT8 layers (needs --calib)"},
+  {"--int8", ARG_NONE, 0, "allow INT8 layers (needs --calib unless the model has Q/DQ nodes)"},
   {"--best", ARG_NONE, 0, "allow every precision"},
   {"--calib", ARG_STRING, OFF(calib), "FILE  INT8 calibration cache"},
   {"--shapes", ARG_STRING, OFF(shapes), "SPEC  input shapes to run, e.g. input:8x3x224x224,mask:8x10"},
@@ -102,6 +103,14 @@ static int set_value(InferexecOptions *o, const OptionSpec *spec, const char *v)
       return -1;
     }
     o->outputs[o->n_outputs++] = v;
+    return 0;
+  }
+  if (strcmp(spec->name, "--plugins") == 0) {
+    if (o->n_plugins == 32) {
+      fprintf(stderr, "inferexec: at most 32 --plugins options\n");
+      return -1;
+    }
+    o->plugins[o->n_plugins++] = v;
     return 0;
   }
   if (strcmp(spec->name, "--disable-pass") == 0) {
@@ -204,10 +213,8 @@ int inferexec_parse_options(int argc, char **argv, InferexecOptions *o) {
     fprintf(stderr, "inferexec: --model, --mean and --output go with --deploy\n");
     return -1;
   }
-  if ((o->precisions & INFER_PRECISION_INT8) && !o->calib && (o->onnx || o->deploy)) {
-    fprintf(stderr, "inferexec: --int8 needs a calibration cache (--calib=FILE)\n");
-    return -1;
-  }
+  /* --int8 without --calib is checked once the model is read: a QDQ model
+     needs no calibration cache */
   if (o->streams < 1) o->streams = 1;
   return 0;
 }

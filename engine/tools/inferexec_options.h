@@ -18,6 +18,8 @@ typedef struct InferexecOptions {
   const char *load_inputs, *save_outputs, *export_json;
   const char *disabled_passes[32];
   int n_disabled_passes;
+  const char *plugins[32];  /* plugin libraries (--plugins, repeatable, each may be a list) */
+  int n_plugins;
   int opt_level;           /* -1: default */
   unsigned precisions;
   InferBackendKind backend;

@@ -16,8 +16,8 @@ void report_header(FILE *f, const InferexecOptions *o, const InferNetwork *net,
   if (net) fprintf(f, "parse: %.3f ms, build: %.3f ms\n", rep->parse_ms, rep->build_ms);
   else fprintf(f, "plan load: %.3f ms\n", rep->load_ms);
   if (o->save_engine) fprintf(f, "plan save: %.3f ms\n", rep->save_ms);
-  if ((o->precisions & ~INFER_PRECISION_FP32) && infer_engine_backend(engine) == INFER_BACKEND_CPU)
-    fprintf(f, "note: the CPU backend computes every layer in FP32\n");
+  if ((o->precisions & INFER_PRECISION_FP16) && infer_engine_backend(engine) == INFER_BACKEND_CPU)
+    fprintf(f, "note: the CPU backend computes float layers in FP32 (INT8 layers in INT8)\n");
   char s[128];
   for (int i = 0; i < infer_engine_num_io(engine); i++) {
     InferShape shape = infer_engine_io_shape(engine, i);

@@ -30,7 +30,28 @@ static bool has_bias(const InferOpCall *c) {
   return infer_call_has_input(c, 2) && residual_input(c) != 2;
 }
 
+/* The work limit (conv_geometry.h): output elements times input channels
+ * per group times kernel elements, when the shapes are known. */
+static InferStatus *conv_check_work(const InferOpCall *c) {
+  const InferShape *ws = &c->in[1].shape;
+  int64_t y = infer_shape_numel(&c->out[0].shape), taps = 1, work;
+  if (y <= 0 || ws->rank < 2) return NULL; /* unknown yet, or nothing to compute */
+  for (int i = 1; i < ws->rank; i++) {
+    if (ws->d[i] < 0) return NULL;
+    if (!infer_geo_mul(taps, ws->d[i], &taps)) taps = INT64_MAX;
+  }
+  if (!infer_geo_work_ok(y, taps, 1, &work))
+    return infer_status_new(INFER_ERR_UNSUPPORTED,
+                            "layer '%s' (%s): %lld output elements times %lld weights each "
+                            "exceed the CPU backend's work limit of %lld multiply-adds per layer "
+                            "(INFER_CPU_MAX_LAYER_WORK)",
+                            c->node, infer_op_name(c->op), (long long)y, (long long)taps,
+                            (long long)infer_cpu_max_layer_work());
+  return NULL;
+}
+
 InferStatus *infer_cpu_supports_conv(const InferOpCall *c) {
+  if (c->params->conv.quant.int8) return infer_cpu_supports_conv_int8(c); /* quantize.c */
   if (infer_call_channels_last(c))
     return infer_cpu_channels_last_supports(c, infer_cpu_supports_conv);
   const InferConvParams *p = &c->params->conv;
@@ -42,7 +63,7 @@ InferStatus *infer_cpu_supports_conv(const InferOpCall *c) {
     return conv_unsupported(c, "this number of spatial dims");
   if (p->activation.kind < 0 || p->activation.kind >= INFER_UNARY_KIND_COUNT)
     return conv_unsupported(c, "this fused activation");
-  return NULL;
+  return conv_check_work(c);
 }
 
 static InferStatus *conv_plan(const InferOpCall *c, ConvPlan *pl) {
@@ -71,9 +92,11 @@ static InferStatus *conv_plan(const InferOpCall *c, ConvPlan *pl) {
     pl->pointwise = pl->pointwise && d.kernel == 1 && pl->g.s[j] == 1 && pl->g.pb[j] == 0 &&
                     pe == 0;
   }
-  pl->in_size = pl->g.in[0] * pl->g.in[1] * pl->g.in[2];
-  pl->out_size = pl->g.out[0] * pl->g.out[1] * pl->g.out[2];
-  pl->k_size = pl->g.k[0] * pl->g.k[1] * pl->g.k[2];
+  /* the shape function bounds these (and every other offset) by 2^62 */
+  if (!infer_geo_mul3(pl->g.in[0], pl->g.in[1], pl->g.in[2], &pl->in_size) ||
+      !infer_geo_mul3(pl->g.out[0], pl->g.out[1], pl->g.out[2], &pl->out_size) ||
+      !infer_geo_mul3(pl->g.k[0], pl->g.k[1], pl->g.k[2], &pl->k_size))
+    return infer_status_new(INFER_ERR_INTERNAL, "layer '%s' (conv): sizes overflow", c->node);
   return NULL;
 }
 
@@ -130,8 +153,10 @@ static void conv_plane(const ConvPlan *pl, const InferConvParams *p, const float
 }
 
 InferStatus *infer_cpu_run_conv(const InferOpCall *c) {
+  if (c->params->conv.quant.int8) return infer_cpu_run_conv_int8(c);
   if (infer_call_channels_last(c)) return infer_cpu_channels_last_run(c, infer_cpu_run_conv);
   const InferConvParams *p = &c->params->conv;
+  if (infer_shape_numel(&c->out[0].shape) == 0) return NULL; /* empty: nothing to write */
   ConvPlan pl;
   INFER_TRY(conv_plan(c, &pl));
   const float *x = c->in[0].data, *w = c->in[1].data;

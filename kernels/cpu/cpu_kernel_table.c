@@ -1,5 +1,33 @@
 /* The CPU backend's kernel table: one supports/run pair per operator. */
+#include <stdatomic.h>
+
 #include "cpu_kernels.h"
+#include "plugin_kernel.h"
+
+/* Plugin layers go through the hooks the engine's plugin registry installs
+ * (plugin_kernel.h); the CUDA table reads them too. */
+static _Atomic(const InferPluginKernelHooks *) plugin_hooks;
+
+void infer_plugin_kernel_set_hooks(const InferPluginKernelHooks *hooks) {
+  atomic_store(&plugin_hooks, hooks);
+}
+
+const InferPluginKernelHooks *infer_plugin_kernel_hooks(void) { return atomic_load(&plugin_hooks); }
+
+static InferStatus *no_plugin_registry(const InferOpCall *call) {
+  return infer_status_new(INFER_ERR_UNSUPPORTED, "layer '%s' (plugin): no plugin instance exists",
+                          call->node ? call->node : "?");
+}
+
+static InferStatus *infer_cpu_supports_plugin(const InferOpCall *call) {
+  const InferPluginKernelHooks *h = infer_plugin_kernel_hooks();
+  return h ? h->supports(call, false) : no_plugin_registry(call);
+}
+
+static InferStatus *infer_cpu_run_plugin(const InferOpCall *call) {
+  const InferPluginKernelHooks *h = infer_plugin_kernel_hooks();
+  return h ? h->execute(call) : no_plugin_registry(call);
+}
 
 #define K(name) {infer_cpu_supports_##name, infer_cpu_run_##name}
 
@@ -40,6 +68,10 @@ static const InferCpuKernel cpu_kernels[] = {
   [INFER_OP_CONSTANT_OF_SHAPE] = K(constant_of_shape),
   [INFER_OP_TRILU] = K(trilu),
   [INFER_OP_DEPTH_SPACE] = K(depth_space),
+  [INFER_OP_PLUGIN] = K(plugin),
+  [INFER_OP_QUANTIZE] = K(quantize),
+  [INFER_OP_DEQUANTIZE] = K(dequantize),
+  [INFER_OP_POINTWISE] = K(pointwise),
 };
 
 _Static_assert(sizeof cpu_kernels / sizeof cpu_kernels[0] == INFER_OP_COUNT,

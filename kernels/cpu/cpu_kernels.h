@@ -65,6 +65,22 @@ INFER_CPU_KERNEL_DECL(size)
 INFER_CPU_KERNEL_DECL(constant_of_shape)
 INFER_CPU_KERNEL_DECL(trilu)
 INFER_CPU_KERNEL_DECL(depth_space)
+INFER_CPU_KERNEL_DECL(pointwise)
+
+/* INFER_OP_POINTWISE programs (pointwise.c), shared by shape inference, the
+ * optimizer and every backend: the check of a call's program and inputs,
+ * the dtype step i rounds to, and the kinds a float program may use. */
+InferStatus *infer_pointwise_check(const InferOpCall *call);
+InferDType infer_pointwise_step_dtype(const InferOpCall *call, int instr);
+bool infer_pointwise_unary_ok(InferUnaryKind k);
+bool infer_pointwise_binary_ok(InferBinaryKind k);
+
+/* INT8 (quantize.c): Quantize / Dequantize, and the INT8 forms of Conv and
+ * Gemm (params quant.int8), which the conv and gemm entries hand over */
+INFER_CPU_KERNEL_DECL(quantize)
+INFER_CPU_KERNEL_DECL(dequantize)
+INFER_CPU_KERNEL_DECL(conv_int8)
+INFER_CPU_KERNEL_DECL(gemm_int8)
 
 /* Channels-last Conv / Pool through their channels-first kernels
  * (channels_last_adapter.c). */

@@ -27,6 +27,24 @@ InferStatus *infer_cpu_supports_deconv(const InferOpCall *c) {
     return infer_status_new(INFER_ERR_UNSUPPORTED,
                             "layer '%s' (%s): %s is not supported on the CPU backend", c->node,
                             infer_op_name(c->op), what);
+  /* The work limit (conv_geometry.h): every input element (empty dims
+   * counted as 1) is scattered with out_ch / group x kernel weights. */
+  const InferShape *ws = &c->in[1].shape;
+  int64_t xn, taps = 1, work;
+  if (infer_shape_numel(&c->out[0].shape) <= 0 ||
+      !infer_geo_index_space(&c->in[0].shape, INT64_MAX, &xn) || ws->rank < 2)
+    return NULL; /* unknown yet, or nothing to compute */
+  for (int i = 1; i < ws->rank; i++) {
+    if (ws->d[i] < 0) return NULL;
+    if (!infer_geo_mul(taps, ws->d[i], &taps)) taps = INT64_MAX;
+  }
+  if (!infer_geo_work_ok(xn, taps, 1, &work))
+    return infer_status_new(INFER_ERR_UNSUPPORTED,
+                            "layer '%s' (%s): %lld input elements times %lld weights each exceed "
+                            "the CPU backend's work limit of %lld multiply-adds per layer "
+                            "(INFER_CPU_MAX_LAYER_WORK)",
+                            c->node, infer_op_name(c->op), (long long)xn, (long long)taps,
+                            (long long)infer_cpu_max_layer_work());
   return NULL;
 }
 
@@ -54,9 +72,11 @@ static InferStatus *deconv_plan(const InferOpCall *c, DeconvPlan *pl) {
     pl->g.s[j] = infer_geo_default1(d.stride);
     pl->g.d[j] = infer_geo_default1(d.dilation);
   }
-  pl->in_size = pl->g.in[0] * pl->g.in[1] * pl->g.in[2];
-  pl->out_size = pl->g.out[0] * pl->g.out[1] * pl->g.out[2];
-  pl->k_size = pl->g.k[0] * pl->g.k[1] * pl->g.k[2];
+  /* the shape function bounds these (and every other offset) by 2^62 */
+  if (!infer_geo_mul3(pl->g.in[0], pl->g.in[1], pl->g.in[2], &pl->in_size) ||
+      !infer_geo_mul3(pl->g.out[0], pl->g.out[1], pl->g.out[2], &pl->out_size) ||
+      !infer_geo_mul3(pl->g.k[0], pl->g.k[1], pl->g.k[2], &pl->k_size))
+    return infer_status_new(INFER_ERR_INTERNAL, "layer '%s' (deconv): sizes overflow", c->node);
   return NULL;
 }
 
@@ -102,6 +122,7 @@ static void deconv_plane(const DeconvPlan *pl, const float *x, const float *w, i
 
 InferStatus *infer_cpu_run_deconv(const InferOpCall *c) {
   const InferConvParams *p = &c->params->conv;
+  if (infer_shape_numel(&c->out[0].shape) == 0) return NULL; /* empty: nothing to write */
   DeconvPlan pl;
   INFER_TRY(deconv_plan(c, &pl));
   const float *x = c->in[0].data, *w = c->in[1].data;

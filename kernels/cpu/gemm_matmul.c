@@ -67,12 +67,14 @@ static void mm_transb(const float *a, bool trans_a, const float *b, float *y, in
 }
 
 InferStatus *infer_cpu_supports_gemm(const InferOpCall *c) {
+  if (c->params->gemm.quant.int8) return infer_cpu_supports_gemm_int8(c); /* quantize.c */
   return mm_supports(c, 3, &c->params->gemm.activation);
 }
 
 /* y starts as beta * C (or 0) and the product is added: C is read before
  * y is written at each index, so an engine may alias y with C. */
 InferStatus *infer_cpu_run_gemm(const InferOpCall *c) {
+  if (c->params->gemm.quant.int8) return infer_cpu_run_gemm_int8(c);
   const InferGemmParams *p = &c->params->gemm;
   const InferTensorView *a = &c->in[0], *b = &c->in[1];
   InferTensorView *y = &c->out[0];

@@ -1,6 +1,7 @@
 /* Pad: constant / edge / reflect / wrap padding; negative pads crop.
  * Elements are copied by size, so every dtype works. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -100,29 +101,42 @@ static void pad_constant(const InferOpCall *call, uint8_t *elem) {
     infer_cpu_store(elem, t, 0, infer_cpu_load(v->data, v->dtype, 0));
 }
 
-/* Builds the per-axis source-index tables (one int64 per output position). */
+/* Builds the per-axis source-index tables (one int64 per output position;
+ * called only for a non-empty output, whose every dim is then at most its
+ * element count: the tables never outgrow the output). Pads come from a
+ * tensor at run time: every sum is checked. */
 static InferStatus *pad_tables(const InferOpCall *call, int64_t **tab) {
   const InferShape *xs = &call->in[0].shape, *ys = &call->out[0].shape;
   InferPadMode mode = call->params->pad.mode;
   int64_t begin[INFER_MAX_RANK], end[INFER_MAX_RANK];
   INFER_TRY(pad_amounts(call, xs->rank, begin, end));
+  if (ys->rank != xs->rank)
+    return pad_fail(call, INFER_ERR_INVALID_ARGUMENT, "the output rank differs from the input's");
   for (int a = 0; a < xs->rank; a++) {
-    int64_t n = xs->d[a], b = begin[a], e = end[a];
-    int64_t lo = b < 0 ? -b : 0, m = n - lo - (e < 0 ? -e : 0), pb = b > 0 ? b : 0;
-    if (m < 0 || n + b + e != ys->d[a])
+    int64_t n = xs->d[a], b = begin[a], e = end[a], sum;
+    if (b == INT64_MIN || e == INT64_MIN || __builtin_add_overflow(n, b, &sum) ||
+        __builtin_add_overflow(sum, e, &sum) || sum != ys->d[a])
+      return pad_fail(call, INFER_ERR_INVALID_ARGUMENT, "pads do not match dim %d", a);
+    int64_t lo = b < 0 ? -b : 0, crop_end = e < 0 ? -e : 0, pb = b > 0 ? b : 0, m;
+    if (__builtin_sub_overflow(n, lo, &m) || __builtin_sub_overflow(m, crop_end, &m) || m < 0)
       return pad_fail(call, INFER_ERR_INVALID_ARGUMENT, "pads do not match dim %d", a);
     if (mode != INFER_PAD_CONSTANT && m == 0 && ys->d[a] > 0)
       return pad_fail(call, INFER_ERR_INVALID_ARGUMENT, "cannot pad empty dim %d in this mode", a);
     bool mixed = (b < 0 && e > 0) || (b > 0 && e < 0);
     if ((mode == INFER_PAD_REFLECT || mode == INFER_PAD_WRAP) && mixed)
       return pad_fail(call, INFER_ERR_UNSUPPORTED, "mixed crop and pad on dim %d", a);
-    tab[a] = malloc(sizeof(int64_t) * (size_t)(ys->d[a] > 0 ? ys->d[a] : 1));
+    if (ys->d[a] <= 0 || (uint64_t)ys->d[a] > SIZE_MAX / sizeof(int64_t))
+      return pad_fail(call, INFER_ERR_INVALID_ARGUMENT, "bad output dim %d", a);
+    tab[a] = malloc(sizeof(int64_t) * (size_t)ys->d[a]);
     if (!tab[a]) return pad_fail(call, INFER_ERR_OUT_OF_MEMORY, "out of memory");
     for (int64_t o = 0; o < ys->d[a]; o++) tab[a][o] = pad_source(mode, o, lo, m, pb);
   }
   return NULL;
 }
 
+/* Row by row along the last axis: the outer axes' source offset is found
+ * once per row (or the whole row is the constant), then the row is copied
+ * through the last axis' table. */
 static void pad_copy(const InferOpCall *call, int64_t *const *tab, const uint8_t *constant) {
   const InferShape *xs = &call->in[0].shape, *ys = &call->out[0].shape;
   size_t es = infer_dtype_size(call->out[0].dtype);
@@ -130,20 +144,38 @@ static void pad_copy(const InferOpCall *call, int64_t *const *tab, const uint8_t
   uint8_t *dst = call->out[0].data;
   int64_t xstr[INFER_MAX_RANK], total = infer_shape_numel(ys);
   infer_cpu_strides(xs, xstr);
-  for (int64_t idx = 0; idx < total; idx++) {
-    int64_t rem = idx, off = 0;
+  if (ys->rank == 0) {
+    memcpy(dst, src, es);
+    return;
+  }
+  int last = ys->rank - 1;
+  int64_t row = ys->d[last], rows = total / row;
+  const int64_t *inner = tab[last], inner_stride = xstr[last];
+  for (int64_t r = 0; r < rows; r++) {
+    int64_t rem = r, off = 0;
     bool outside = false;
-    for (int a = ys->rank - 1; a >= 0; a--) {
+    for (int a = last - 1; a >= 0; a--) {
       int64_t s = tab[a][rem % ys->d[a]];
       rem /= ys->d[a];
       if (s < 0) outside = true;
       off += s * xstr[a];
     }
-    memcpy(dst + (size_t)idx * es, outside ? constant : src + (size_t)off * es, es);
+    uint8_t *out = dst + (size_t)(r * row) * es;
+    if (outside) {
+      for (int64_t o = 0; o < row; o++) memcpy(out + (size_t)o * es, constant, es);
+      continue;
+    }
+    const uint8_t *in = src + (size_t)off * es;
+    for (int64_t o = 0; o < row; o++) {
+      int64_t s = inner[o];
+      memcpy(out + (size_t)o * es, s < 0 ? constant : in + (size_t)(s * inner_stride) * es, es);
+    }
   }
 }
 
 InferStatus *infer_cpu_run_pad(const InferOpCall *call) {
+  /* an empty output needs nothing (and its other dims may be huge) */
+  if (infer_shape_numel(&call->out[0].shape) == 0) return NULL;
   int64_t *tab[INFER_MAX_RANK] = {NULL};
   InferStatus *st = pad_tables(call, tab);
   if (!st) {

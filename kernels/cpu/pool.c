@@ -32,19 +32,43 @@ InferStatus *infer_cpu_supports_pool(const InferOpCall *c) {
                             "layer '%s' (%s): %d spatial dims are not supported on the CPU "
                             "backend",
                             c->node, infer_op_name(c->op), p->spatial);
+  /* The work limit (conv_geometry.h): output elements times the taps of a
+   * window that can overlap the input (per dim at most the input size). */
+  const InferShape *xs = &c->in[0].shape;
+  int64_t y = infer_shape_numel(&c->out[0].shape), taps = 1, work;
+  if (p->global || y <= 0 || xs->rank != p->spatial + 2) return NULL;
+  for (int i = 0; i < p->spatial; i++) {
+    int64_t k = p->kernel[i], in = xs->d[2 + i];
+    if (in < 0) return NULL;
+    if (!infer_geo_mul(taps, k < in ? k : in, &taps)) taps = INT64_MAX;
+  }
+  if (!infer_geo_work_ok(y, taps, 1, &work))
+    return infer_status_new(INFER_ERR_UNSUPPORTED,
+                            "layer '%s' (%s): %lld output elements times %lld window taps each "
+                            "exceed the CPU backend's work limit of %lld per layer "
+                            "(INFER_CPU_MAX_LAYER_WORK)",
+                            c->node, infer_op_name(c->op), (long long)y, (long long)taps,
+                            (long long)infer_cpu_max_layer_work());
   return NULL;
+}
+
+static InferStatus *pool_overflow(const InferOpCall *c) {
+  return infer_status_new(INFER_ERR_INTERNAL, "layer '%s' (pool): sizes overflow", c->node);
 }
 
 static InferStatus *pool_plan(const InferOpCall *c, PoolPlan *pl) {
   const InferPoolParams *p = &c->params->pool;
   const InferShape *xs = &c->in[0].shape, *ys = &c->out[0].shape;
-  pl->planes = xs->d[0] * xs->d[1];
+  /* the shape function bounds every size and offset by 2^62; checked
+   * anyway, kernels do not trust their callers */
+  if (xs->rank < 2 || !infer_geo_mul(xs->d[0], xs->d[1], &pl->planes)) return pool_overflow(c);
   infer_geo3_init(&pl->g);
   for (int i = 0; i < 3; i++) pl->pe[i] = 0;
   pl->in_size = 1;
   pl->out_size = 1;
   if (p->global) {
-    for (int i = 2; i < xs->rank; i++) pl->in_size *= xs->d[i];
+    for (int i = 2; i < xs->rank; i++)
+      if (!infer_geo_mul(pl->in_size, xs->d[i], &pl->in_size)) return pool_overflow(c);
     return NULL;
   }
   for (int i = 0; i < p->spatial; i++) {
@@ -62,8 +86,9 @@ static InferStatus *pool_plan(const InferOpCall *c, PoolPlan *pl) {
     pl->g.k[j] = d.kernel;
     pl->g.s[j] = infer_geo_default1(d.stride);
     pl->g.d[j] = infer_geo_default1(d.dilation);
-    pl->in_size *= d.in;
-    pl->out_size *= out;
+    if (!infer_geo_mul(pl->in_size, d.in, &pl->in_size) ||
+        !infer_geo_mul(pl->out_size, out, &pl->out_size))
+      return pool_overflow(c);
   }
   return NULL;
 }
@@ -176,6 +201,7 @@ static InferStatus *pool_small_int(const InferOpCall *c, const PoolPlan *pl) {
 
 InferStatus *infer_cpu_run_pool(const InferOpCall *c) {
   if (infer_call_channels_last(c)) return infer_cpu_channels_last_run(c, infer_cpu_run_pool);
+  if (infer_shape_numel(&c->out[0].shape) == 0) return NULL; /* empty: nothing to write */
   PoolPlan pl;
   INFER_TRY(pool_plan(c, &pl));
   if (c->in[0].dtype != INFER_DTYPE_F32) return pool_small_int(c, &pl);

@@ -101,16 +101,19 @@ InferStatus *infer_cpu_run_slice(const InferOpCall *c) {
     first[a] = slice_first(x->d[a], starts[k], steps[k]);
     step_of[a] = steps[k];
   }
+  if (infer_shape_numel(y) == 0) return NULL; /* empty output */
   int64_t in_strides[INFER_MAX_RANK], strides[INFER_MAX_RANK], base = 0;
   infer_cpu_strides(x, in_strides);
   for (int a = 0; a < x->rank; a++) {
-    /* the last index taken must lie inside the input */
-    int64_t last = first[a] + (y->d[a] - 1) * step_of[a];
-    if (y->d[a] > 0 && (last < 0 || last >= x->d[a]))
+    /* the last index taken must lie inside the input (steps come from a
+     * tensor: checked arithmetic) */
+    int64_t last;
+    if (y->d[a] < 1 || __builtin_mul_overflow(y->d[a] - 1, step_of[a], &last) ||
+        __builtin_add_overflow(last, first[a], &last) || last < 0 || last >= x->d[a])
       return mv_invalid(c, "output dim %d does not fit the input", a);
-    if (y->d[a] == 0) return NULL; /* empty output */
     base += first[a] * in_strides[a];
-    strides[a] = step_of[a] * in_strides[a];
+    /* one index taken: the step is never applied (and may be huge) */
+    strides[a] = y->d[a] == 1 ? 0 : step_of[a] * in_strides[a];
   }
   strided_copy(c->out[0].data, c->in[0].data, infer_dtype_size(c->in[0].dtype), y, base,
                strides);

@@ -381,6 +381,22 @@ static bool math_ok(const ConvPlan *pl, cudnnMathType_t m) {
   return m == CUDNN_DEFAULT_MATH || m == CUDNN_FMA_MATH;
 }
 
+/* Strict FP32 (no TF32 allowed) keeps to algorithms that sum products
+ * directly: FFT and Winograd transforms round differently (1e-5 relative),
+ * which is what a user who turned TF32 off wants to avoid. */
+static bool algo_ok(const ConvPlan *pl, int algo) {
+  if (pl->half || pl->tf32) return true;
+  if (pl->deconv)
+    return algo != (int)CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT &&
+           algo != (int)CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT_TILING &&
+           algo != (int)CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD &&
+           algo != (int)CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD_NONFUSED;
+  return algo != (int)CUDNN_CONVOLUTION_FWD_ALGO_FFT &&
+         algo != (int)CUDNN_CONVOLUTION_FWD_ALGO_FFT_TILING &&
+         algo != (int)CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD &&
+         algo != (int)CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED;
+}
+
 /* Moves the tuned algorithm to the front (inserting it when the
  * heuristics left it out). */
 static void prefer_tactic(cudnnHandle_t h, ConvEntry *e) {
@@ -424,7 +440,8 @@ static InferStatus *entry_algorithms(const InferOpCall *c, cudnnHandle_t h, Conv
                                                      CONV_MAX_ALGOS, &got, perf));
     for (int i = 0; i < got && i < CONV_MAX_ALGOS; i++) {
       size_t bytes = 0;
-      if (perf[i].status != CUDNN_STATUS_SUCCESS || !math_ok(&e->plan, perf[i].mathType))
+      if (perf[i].status != CUDNN_STATUS_SUCCESS || !math_ok(&e->plan, perf[i].mathType) ||
+          !algo_ok(&e->plan, (int)perf[i].algo))
         continue;
       if (cudnnGetConvolutionForwardWorkspaceSize(h, e->x, e->w, e->conv, e->y, perf[i].algo,
                                                   &bytes) != CUDNN_STATUS_SUCCESS)
@@ -439,7 +456,8 @@ static InferStatus *entry_algorithms(const InferOpCall *c, cudnnHandle_t h, Conv
                                                           CONV_MAX_ALGOS, &got, perf));
     for (int i = 0; i < got && i < CONV_MAX_ALGOS; i++) {
       size_t bytes = 0;
-      if (perf[i].status != CUDNN_STATUS_SUCCESS || !math_ok(&e->plan, perf[i].mathType))
+      if (perf[i].status != CUDNN_STATUS_SUCCESS || !math_ok(&e->plan, perf[i].mathType) ||
+          !algo_ok(&e->plan, (int)perf[i].algo))
         continue;
       if (cudnnGetConvolutionBackwardDataWorkspaceSize(h, e->w, e->x, e->conv, e->y,
                                                        perf[i].algo, &bytes) !=
@@ -684,6 +702,7 @@ static InferStatus *tune_cudnn(const InferOpCall *c, const InferCudaExec *ex, in
                                                      perf, cws, avail));
     for (int i = 0; i < got; i++)
       if (perf[i].status == CUDNN_STATUS_SUCCESS && math_ok(&pl, perf[i].mathType) &&
+          algo_ok(&pl, (int)perf[i].algo) &&
           perf[i].memory <= avail) {
         *tactic = (int32_t)perf[i].algo + 1;
         *ms = perf[i].time;
@@ -698,6 +717,7 @@ static InferStatus *tune_cudnn(const InferOpCall *c, const InferCudaExec *ex, in
                                                           CONV_MAX_ALGOS, &got, perf, cws, avail));
     for (int i = 0; i < got; i++)
       if (perf[i].status == CUDNN_STATUS_SUCCESS && math_ok(&pl, perf[i].mathType) &&
+          algo_ok(&pl, (int)perf[i].algo) &&
           perf[i].memory <= avail) {
         *tactic = (int32_t)perf[i].algo + 1;
         *ms = perf[i].time;

@@ -2,6 +2,11 @@
  * (declared in cuda_ops.h), and the status for failed CUDA library calls. */
 #include "cuda_ops.h"
 
+/* Plugin layers: cuda_plugin.c, through the engine's hooks (plugin_kernel.h). */
+InferStatus *infer_cuda_supports_plugin(const InferOpCall *call);
+InferStatus *infer_cuda_run_plugin(const InferOpCall *call, const InferCudaExec *exec);
+size_t infer_cuda_workspace_plugin(const InferOpCall *call);
+
 #define K(name) \
   {infer_cuda_supports_##name, infer_cuda_run_##name, infer_cuda_workspace_##name, NULL}
 #define TUNED(name)                                                                \
@@ -45,6 +50,10 @@ static const InferCudaKernel cuda_kernels[] = {
   [INFER_OP_CONSTANT_OF_SHAPE] = K(constant_of_shape),
   [INFER_OP_TRILU] = K(trilu),
   [INFER_OP_DEPTH_SPACE] = K(depth_space),
+  [INFER_OP_PLUGIN] = K(plugin),
+  [INFER_OP_QUANTIZE] = K(quantize),
+  [INFER_OP_DEQUANTIZE] = K(dequantize),
+  [INFER_OP_POINTWISE] = K(pointwise),
 };
 
 _Static_assert(sizeof cuda_kernels / sizeof cuda_kernels[0] == INFER_OP_COUNT,

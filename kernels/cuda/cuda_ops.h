@@ -14,6 +14,7 @@
  *
  * Where they live:
  *   cuda_elementwise.cu    unary, binary, where, cast
+ *   cuda_pointwise.cu      pointwise (fused elementwise chains)
  *   cuda_conv.c            conv, deconv             (cuDNN)
  *   cuda_gemm.c            gemm, matmul             (cuBLAS / cuBLASLt)
  *   cuda_pool.cu           pool
@@ -25,7 +26,8 @@
  *                          gather_elements, expand, tile
  *   cuda_pad_resize.cu     pad, resize
  *   cuda_generators.cu     range, shape, size, constant_of_shape, trilu,
- *                          depth_space */
+ *                          depth_space
+ *   cuda_quantize.cu       quantize, dequantize */
 #ifndef INFER_CUDA_OPS_H
 #define INFER_CUDA_OPS_H
 
@@ -80,6 +82,11 @@ INFER_CUDA_KERNEL_DECL(size)
 INFER_CUDA_KERNEL_DECL(constant_of_shape)
 INFER_CUDA_KERNEL_DECL(trilu)
 INFER_CUDA_KERNEL_DECL(depth_space)
+/* INT8 (cuda_quantize.cu): quantize, dequantize */
+INFER_CUDA_KERNEL_DECL(quantize)
+INFER_CUDA_KERNEL_DECL(dequantize)
+/* fused elementwise chains (cuda_pointwise.cu) */
+INFER_CUDA_KERNEL_DECL(pointwise)
 
 /* tuned ops (see InferCudaTuneFn) */
 InferStatus *infer_cuda_tune_conv(const InferOpCall *call, const InferCudaExec *exec,

@@ -29,6 +29,7 @@ static InferStatus *build(const InferNetwork *net, InferEngine **out) {
   InferStatus *st = infer_build_config_create(&cfg);
   if (st) return st;
   infer_build_config_set_backend(cfg, backend);
+  infer_build_config_set_tf32(cfg, false); /* FP32 as on the CPU: the twins must agree to 1e-6 */
   st = infer_engine_build(net, cfg, out);
   infer_build_config_release(cfg);
   return st;

@@ -6,6 +6,9 @@
  *
  *   fuzz_<target> [--mutations N] [--seed S] [--verbose] [--save K FILE] PATH...
  *
+ * --mutations N may also stand between paths: it sets the count for the
+ * paths after it (CI mutates the committed regressions less than the
+ * seeds: some of them make the engine produce large outputs).
  * --save K FILE writes mutation K of the (single) input file to FILE and
  * stops, to turn a crash into a regression input.
  * A crash shows up as the sanitizer's report (or a signal) with the last
@@ -210,7 +213,14 @@ int main(int argc, char **argv) {
   }
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  for (int i = first; i < argc; i++) run_path(&run, argv[i]);
+  for (int i = first; i < argc; i++) {
+    /* --mutations N between paths: the count for the paths after it */
+    if (strcmp(argv[i], "--mutations") == 0 && i + 1 < argc) {
+      run.mutations = strtol(argv[++i], NULL, 10);
+      continue;
+    }
+    run_path(&run, argv[i]);
+  }
   clock_gettime(CLOCK_MONOTONIC, &t1);
   const char *prog = strrchr(argv[0], '/');
   printf("%s: %ld inputs, %ld executions, %.1f s\n", prog ? prog + 1 : argv[0], run.inputs,

@@ -26,4 +26,9 @@ void fuzz_check_status(const InferStatus *st);
  * and activations are small; errors are fine, crashes are not. */
 void fuzz_run_engine(InferEngine *engine);
 
+/* A CPU engine build of a parsed network with min = opt = max = the
+ * declared input shapes (dynamic dims 1; networks with larger inputs are
+ * skipped), then fuzz_run_engine. */
+void fuzz_build_and_run(const InferNetwork *net);
+
 #endif

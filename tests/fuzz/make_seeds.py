@@ -2,6 +2,7 @@
 """Seed corpora of the fuzz targets, written at build time.
 
 Usage: make_seeds.py OUT_DIR --inferexec PATH --generated DIR [--element DIR]
+                     [--caffe DIR] [--calibration DIR]
 
   OUT_DIR/onnx/        the generated test models under 128 KiB, the element
                        models, and small models of one op each (shape
@@ -10,6 +11,12 @@ Usage: make_seeds.py OUT_DIR --inferexec PATH --generated DIR [--element DIR]
                        (CPU backend, this machine's fingerprint)
   OUT_DIR/labels/      label files (the element's, CRLF, blank lines, UTF-8)
   OUT_DIR/properties/  mean / std strings
+  OUT_DIR/caffe_prototxt/  deploy prototxts of tests/caffe (--caffe) and small
+                       hand-written ones
+  OUT_DIR/caffe_model/ the layer zoo's caffemodel (fuzz_caffe_model parses
+                       against the zoo prototxt), the legacy V1 file
+  OUT_DIR/calibration/ calibration caches (--calibration DIR: *.cache), and
+                       small hand-written ones
 """
 
 import argparse
@@ -104,8 +111,11 @@ def main():
     ap.add_argument("--inferexec", required=True)
     ap.add_argument("--generated", required=True)
     ap.add_argument("--element")
+    ap.add_argument("--caffe")
+    ap.add_argument("--calibration")
     a = ap.parse_args()
-    dirs = {k: os.path.join(a.out, k) for k in ("onnx", "plan", "labels", "properties")}
+    dirs = {k: os.path.join(a.out, k) for k in ("onnx", "plan", "labels", "properties",
+                                                "caffe_prototxt", "caffe_model", "calibration")}
     for d in dirs.values():
         shutil.rmtree(d, ignore_errors=True)
         os.makedirs(d)
@@ -147,6 +157,61 @@ def main():
     for i, text in enumerate(["0.485,0.456,0.406", "0.5", "1,0,1", " 1e-3 , 2 ,3", "nan",
                               "1,2", "0x10,1,1", "-inf,1,1"]):
         write(os.path.join(dirs["properties"], "p%d.txt" % i), text.encode())
+
+    caffe_seeds(a.caffe, dirs["caffe_prototxt"], dirs["caffe_model"])
+    calibration_seeds(a.calibration, dirs["calibration"])
+
+
+SMALL_PROTOTXTS = {
+    "mlp": """name: "mlp"
+input: "x" input_shape { dim: 1 dim: 8 }
+layer { name: "ip1" type: "InnerProduct" bottom: "x" top: "h" inner_product_param { num_output: 4 } }
+layer { name: "relu" type: "ReLU" bottom: "h" top: "h" }
+layer { name: "prob" type: "Softmax" bottom: "h" top: "prob" }
+""",
+    "conv_pool": """name: "cp"
+layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 1 dim: 2 dim: 9 dim: 9 } } }
+layer { name: "conv" type: "Convolution" bottom: "data" top: "conv"
+        convolution_param { num_output: 3 kernel_size: 3 stride: 2 pad: 1 } }
+layer { name: "pool" type: "Pooling" bottom: "conv" top: "pool"
+        pooling_param { pool: MAX kernel_size: 2 stride: 2 } }
+layer { name: "flat" type: "Flatten" bottom: "pool" top: "flat" }
+""",
+    "eltwise_concat": """name: "ec"
+input: "a" input_dim: 1 input_dim: 2 input_dim: 3 input_dim: 3
+input: "b" input_dim: 1 input_dim: 2 input_dim: 3 input_dim: 3
+layer { name: "sum" type: "Eltwise" bottom: "a" bottom: "b" top: "s" eltwise_param { operation: SUM } }
+layer { name: "cat" type: "Concat" bottom: "s" bottom: "a" top: "c" concat_param { axis: 1 } }
+layer { name: "perm" type: "Permute" bottom: "c" top: "p" permute_param { order: 0 order: 2 order: 3 order: 1 } }
+""",
+}
+
+
+def caffe_seeds(caffe_dir, prototxt_dir, model_dir):
+    for name, text in SMALL_PROTOTXTS.items():
+        write(os.path.join(prototxt_dir, name + ".prototxt"), text.encode())
+    if not caffe_dir:
+        return
+    for path in sorted(glob.glob(os.path.join(caffe_dir, "*", "deploy.prototxt"))):
+        name = os.path.basename(os.path.dirname(path))
+        shutil.copy(path, os.path.join(prototxt_dir, name + ".prototxt"))
+    for name in ("zoo/zoo.caffemodel", "lenet/v1.caffemodel"):
+        path = os.path.join(caffe_dir, name)
+        if os.path.exists(path) and os.path.getsize(path) <= MAX_SEED_BYTES:
+            shutil.copy(path, os.path.join(model_dir, os.path.basename(path)))
+
+
+def calibration_seeds(calib_dir, out_dir):
+    write(os.path.join(out_dir, "small.cache"),
+          b"TRT-8601-EntropyCalibration2\ninput: 3c010204\nconv1:0: 3f800000\n")
+    write(os.path.join(out_dir, "crlf.cache"),
+          b"TRT-8500-MinMaxCalibration\r\nx: 0\r\n\r\ny: 7f7fffff")
+    write(os.path.join(out_dir, "header_only.cache"), b"TRT-1-Percentile\n")
+    if not calib_dir:
+        return
+    for path in sorted(glob.glob(os.path.join(calib_dir, "*.cache"))):
+        if os.path.getsize(path) <= MAX_SEED_BYTES:
+            shutil.copy(path, os.path.join(out_dir, os.path.basename(path)))
 
 
 if __name__ == "__main__":

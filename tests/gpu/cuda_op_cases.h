@@ -43,6 +43,85 @@ static void cast_case(InferDType from, InferDType to, double lo, double hi) {
   run();
 }
 
+/* POINTWISE programs (fused elementwise chains): step i of `p`. */
+static InferPointwiseRef pw_in(int k) {
+  return (InferPointwiseRef){INFER_POINTWISE_INPUT, (uint8_t)k, 0};
+}
+static InferPointwiseRef pw_res(int i) {
+  return (InferPointwiseRef){INFER_POINTWISE_RESULT, (uint8_t)i, 0};
+}
+static InferPointwiseRef pw_val(float v) {
+  return (InferPointwiseRef){INFER_POINTWISE_SCALAR, 0, v};
+}
+static void pw_unary(InferPointwiseParams *p, InferUnaryKind k, float a, float b,
+                     InferPointwiseRef x, InferDType round_to) {
+  p->instrs[p->n_instrs++] = (InferPointwiseInstr){INFER_POINTWISE_UNARY, (uint8_t)k,
+                                                   (uint8_t)round_to, 0, a, b, x, pw_val(0)};
+}
+static void pw_binary(InferPointwiseParams *p, InferBinaryKind k, InferPointwiseRef x,
+                      InferPointwiseRef y) {
+  p->instrs[p->n_instrs++] = (InferPointwiseInstr){INFER_POINTWISE_BINARY, (uint8_t)k, 0, 0, 0,
+                                                   0, x, y};
+}
+
+static void cases_pointwise(void) {
+  const InferDType F = INFER_DTYPE_F32, H = INFER_DTYPE_F16, D = INFER_DTYPE_UNDEFINED;
+  /* SiLU written out, then + 0.5: one input read twice */
+  InferPointwiseParams *p = &begin(INFER_OP_POINTWISE, "pointwise silu + 0.5 f32")->pointwise;
+  pw_unary(p, INFER_UNARY_SIGMOID, 0, 0, pw_in(0), D);
+  pw_binary(p, INFER_BINARY_MUL, pw_in(0), pw_res(0));
+  pw_binary(p, INFER_BINARY_ADD, pw_res(1), pw_val(0.5f));
+  data(F, shp(4, 3, 2, 3, 17), -3, 3);
+  run();
+  /* per-channel constants and a second activation, all eight steps */
+  p = &begin(INFER_OP_POINTWISE, "pointwise 8 steps, 4 inputs, broadcast")->pointwise;
+  pw_binary(p, INFER_BINARY_MUL, pw_in(0), pw_in(1));
+  pw_binary(p, INFER_BINARY_ADD, pw_res(0), pw_in(2));
+  pw_unary(p, INFER_UNARY_LEAKY_RELU, 0.1f, 0, pw_res(1), D);
+  pw_binary(p, INFER_BINARY_SUB, pw_in(3), pw_res(2));
+  pw_unary(p, INFER_UNARY_TANH, 0, 0, pw_res(3), D);
+  pw_binary(p, INFER_BINARY_MAX, pw_res(4), pw_val(-0.25f));
+  pw_unary(p, INFER_UNARY_CLIP, -0.5f, 0.75f, pw_res(5), D);
+  pw_binary(p, INFER_BINARY_PRELU, pw_res(6), pw_in(1));
+  data(F, shp(4, 2, 4, 5, 6), -2, 2);
+  cdata(F, shp(3, 4, 1, 1), -1, 1);
+  data(F, shp(4, 2, 4, 5, 6), -1, 1);
+  cdata(F, shp(1, 6), -1, 1);
+  run();
+  /* division, pow and the transcendental kinds */
+  p = &begin(INFER_OP_POINTWISE, "pointwise div pow exp log f32")->pointwise;
+  pw_unary(p, INFER_UNARY_ABS, 0, 0, pw_in(0), D);
+  pw_binary(p, INFER_BINARY_ADD, pw_res(0), pw_val(0.5f));
+  pw_unary(p, INFER_UNARY_LOG, 0, 0, pw_res(1), D);
+  pw_binary(p, INFER_BINARY_POW, pw_res(1), pw_val(1.5f));
+  pw_binary(p, INFER_BINARY_DIV, pw_res(3), pw_res(1));
+  pw_unary(p, INFER_UNARY_EXP, 0, 0, pw_res(2), D);
+  pw_binary(p, INFER_BINARY_MIN, pw_res(4), pw_res(5));
+  data(F, shp(2, 7, 33), -3, 3);
+  run();
+  /* f16 in and out: every step rounds to f16 */
+  p = &begin(INFER_OP_POINTWISE, "pointwise f16")->pointwise;
+  pw_unary(p, INFER_UNARY_HARD_SWISH, 0, 0, pw_in(0), D);
+  pw_binary(p, INFER_BINARY_MUL, pw_res(0), pw_in(1));
+  data(H, shp(3, 2, 8, 9), -3, 3);
+  cdata(H, shp(2, 8, 1), -1, 1);
+  run();
+  /* casts inside: f32 -> f16 steps -> f32 out */
+  p = &begin(INFER_OP_POINTWISE, "pointwise casts f32 -> f16 -> f32")->pointwise;
+  pw_unary(p, INFER_UNARY_NONE, 0, 0, pw_in(0), H);
+  pw_unary(p, INFER_UNARY_SIGMOID, 0, 0, pw_res(0), H);
+  pw_unary(p, INFER_UNARY_NONE, 0, 0, pw_res(1), F);
+  data(F, shp(2, 5, 31), -4, 4);
+  run();
+  /* large: grid-stride loop past the grid cap */
+  p = &begin(INFER_OP_POINTWISE, "pointwise large")->pointwise;
+  pw_binary(p, INFER_BINARY_MUL, pw_in(0), pw_in(1));
+  pw_unary(p, INFER_UNARY_SILU, 0, 0, pw_res(0), D);
+  data(F, shp(4, 16, 64, 128, 160), -2, 2);
+  cdata(F, shp(3, 64, 1, 1), -1, 1);
+  run();
+}
+
 static void cases_elementwise(void) {
   const InferDType F = INFER_DTYPE_F32;
   for (int k = INFER_UNARY_NONE; k < INFER_UNARY_KIND_COUNT; k++) {
@@ -142,6 +221,7 @@ static void cases_elementwise(void) {
   cast_case(INFER_DTYPE_U8, INFER_DTYPE_I64, 0, 255);
   cast_case(F, INFER_DTYPE_I8, -200, 200);
   cast_case(F, F, -1, 1);
+  cases_pointwise();
 }
 
 static InferConvParams conv_params(int spatial, int64_t group) {
@@ -302,19 +382,19 @@ static void cases_nn(void) {
   pool_case("global max", pp, shp(4, 2, 5, 7, 9));
 
   InferOpParams *p = begin(INFER_OP_GEMM, "gemm alpha beta bias[N]");
-  p->gemm = (InferGemmParams){0.5f, 2.0f, false, false, {0, 0, 0}};
+  p->gemm = (InferGemmParams){0.5f, 2.0f, false, false, {0, 0, 0}, {0}};
   data(F, shp(2, 7, 5), -1, 1);
   cdata(F, shp(2, 5, 9), -1, 1);
   cdata(F, shp(1, 9), -1, 1);
   run();
   p = begin(INFER_OP_GEMM, "gemm trans_a trans_b C[M,1] relu");
-  p->gemm = (InferGemmParams){1.0f, 1.0f, true, true, {INFER_UNARY_RELU, 0, 0}};
+  p->gemm = (InferGemmParams){1.0f, 1.0f, true, true, {INFER_UNARY_RELU, 0, 0}, {0}};
   data(F, shp(2, 6, 11), -1, 1);
   cdata(F, shp(2, 13, 6), -1, 1);
   cdata(F, shp(2, 11, 1), -1, 1);
   run();
   p = begin(INFER_OP_GEMM, "gemm no C, 64x128x256");
-  p->gemm = (InferGemmParams){1.0f, 1.0f, false, true, {0, 0, 0}};
+  p->gemm = (InferGemmParams){1.0f, 1.0f, false, true, {0, 0, 0}, {0}};
   data(F, shp(2, 64, 256), -1, 1);
   cdata(F, shp(2, 128, 256), -1, 1);
   run();

@@ -52,6 +52,19 @@ void infer_build_config_set_tf32(InferBuildConfig *cfg, bool allow);
  * of an INT8 engine to FP16. */
 InferStatus *infer_build_config_set_layer_precision(InferBuildConfig *cfg, const char *layer,
                                                     InferPrecision precision);
+/* INT8 calibration scales (infer/calibration.h) for implicit quantization:
+ * with INT8 allowed, each Conv / Gemm whose input and output tensors have
+ * a scale, whose backend has an INT8 kernel and that is not pinned to
+ * FP16/FP32 becomes an INT8 layer (weights quantized per output channel).
+ * The table is copied (NULL clears it). set_calibration_cache reads a
+ * TensorRT-format cache file now, so a bad file fails here. Networks with
+ * Q/DQ nodes (explicit quantization) need no table. */
+typedef struct InferCalibTable InferCalibTable;
+InferStatus *infer_build_config_set_calibration_table(InferBuildConfig *cfg,
+                                                      const InferCalibTable *table);
+InferStatus *infer_build_config_set_calibration_cache(InferBuildConfig *cfg, const char *path);
+/* The config's table (owned by the config), or NULL. */
+const InferCalibTable *infer_build_config_calibration_table(const InferBuildConfig *cfg);
 
 /* The optimization profile of an input with dynamic dims: contexts accept
  * shapes from min to max (per dim), kernels are tuned for opt, activation
@@ -87,6 +100,11 @@ typedef bool (*InferBuildProgressFn)(const char *phase, int done, int total, voi
 void infer_build_config_set_progress(InferBuildConfig *cfg, InferBuildProgressFn fn, void *user);
 
 /* cfg may be NULL (defaults). The network is not kept: it may be released. */
+/* Starts a backend's device (CUDA: creates the context of the current
+ * device) so that a later build or plan load does not pay for it; done
+ * anyway on first use. AUTO resolves as for builds. */
+InferStatus *infer_backend_init(InferBackendKind backend);
+
 InferStatus *infer_engine_build(const InferNetwork *net, const InferBuildConfig *cfg,
                                 InferEngine **out);
 void infer_engine_release(InferEngine *engine);

@@ -10,5 +10,6 @@
 #include "infer/onnx.h"
 #include "infer/caffe.h"
 #include "infer/calibration.h"
+#include "infer/plugin.h"
 
 #endif

@@ -57,6 +57,13 @@ typedef enum InferOp {
   INFER_OP_CONSTANT_OF_SHAPE, /* in: shape (shape input) out: y */
   INFER_OP_TRILU,       /* in: x, [k (shape input)]   out: y */
   INFER_OP_DEPTH_SPACE, /* DepthToSpace / SpaceToDepth; in: x out: y */
+  /* custom layers (infer/plugin.h) */
+  INFER_OP_PLUGIN,      /* in: x0..xn                 out: y0..yn, as the plugin says */
+  /* INT8 (symmetric, zero point 0) */
+  INFER_OP_QUANTIZE,    /* in: x (f32/f16), scale (f32, scalar or [C] along axis) out: y (i8) */
+  INFER_OP_DEQUANTIZE,  /* in: x (i8/i32), scale (f32, scalar or [C] along axis)  out: y (f32) */
+  /* fused by the optimizer (pointwise-fusion) */
+  INFER_OP_POINTWISE,   /* in: x0..x3 (float, broadcast) out: y; a program of elementwise ops */
   INFER_OP_COUNT
 } InferOp;
 
@@ -153,6 +160,25 @@ typedef struct InferCastParams {
 
 #define INFER_MAX_SPATIAL 3
 
+/* The INT8 form of Conv and Gemm (int8 = true), made by the optimizer's
+ * quantize pass. Inputs then are
+ *   conv: x (i8), w (i8), bias (f32 [C_out] or absent), w_scales (f32
+ *         [C_out]), residual (last, only with has_residual: i8 with
+ *         residual_scale, or f32)
+ *   gemm: a (i8), b (i8), c (f32 or absent), w_scales (f32 [N])
+ * and the layer computes, per output element of channel (column) c,
+ *   acc = sum(x * w) in int32 (exact), v = acc * (x_scale * w_scales[c])
+ *   + bias[c] (gemm: alpha * acc * (...) + beta * c) (+ residual, times
+ *   residual_scale when i8), activation, then y = y_scale > 0 ?
+ *   saturate(round_half_even(v / y_scale)) as i8 : v as float (the dtype
+ *   of w_scales, f32). */
+typedef struct InferQuantParams {
+  bool int8;
+  float x_scale;
+  float y_scale;          /* 0: the output is float */
+  float residual_scale;   /* of an i8 residual */
+} InferQuantParams;
+
 typedef enum InferAutoPad {
   INFER_AUTO_PAD_NOTSET = 0, /* use pads */
   INFER_AUTO_PAD_SAME_UPPER,
@@ -182,6 +208,7 @@ typedef struct InferConvParams {
   bool channels_last;
   /* the backend's algorithm, chosen by timing at build (0: its default) */
   int32_t tactic;
+  InferQuantParams quant;               /* INT8 form (conv only; set by the optimizer) */
 } InferConvParams;
 
 typedef enum InferPoolKind {
@@ -210,6 +237,7 @@ typedef struct InferGemmParams {
   float alpha, beta;
   bool trans_a, trans_b;
   InferActivation activation;
+  InferQuantParams quant;               /* INT8 form (set by the optimizer) */
 } InferGemmParams;
 
 typedef struct InferMatMulParams {
@@ -386,6 +414,74 @@ typedef struct InferDepthSpaceParams {
   bool crd_mode;           /* DepthToSpace mode="CRD" (default "DCR") */
 } InferDepthSpaceParams;
 
+/* ---- plugins (infer/plugin.h) --------------------------------------------- */
+
+#define INFER_PLUGIN_NAME_SIZE 64
+#define INFER_PLUGIN_VERSION_SIZE 16
+
+/* Which plugin a layer runs: its creator's name and version (NUL-padded)
+ * and the instance's entry in the plugin-data table (the serialized plugin
+ * bytes; in memory a process-wide table, in a plan file its PLUGINS
+ * section). An index, not a pointer, so the params serialize bytewise. */
+typedef struct InferPluginParams {
+  char name[INFER_PLUGIN_NAME_SIZE];
+  char version[INFER_PLUGIN_VERSION_SIZE];
+  int32_t data_index;
+} InferPluginParams;
+
+/* ---- INT8 ----------------------------------------------------------------- */
+
+/* QuantizeLinear / DequantizeLinear with zero point 0: y = saturate(
+ * round_half_even(x / scale)) to i8, and y = x * scale. A scale of one
+ * element applies to the whole tensor; a 1-D scale of C elements runs
+ * along `axis` (per channel). */
+typedef struct InferQuantizeParams {
+  int64_t axis;            /* may be negative */
+} InferQuantizeParams;
+
+/* ---- fused elementwise chains ---------------------------------------------- */
+
+#define INFER_POINTWISE_MAX_INSTRS 8
+#define INFER_POINTWISE_MAX_INPUTS 4
+
+typedef enum InferPointwiseOpKind {
+  INFER_POINTWISE_UNARY,   /* kind: InferUnaryKind, with alpha/beta; reads a */
+  INFER_POINTWISE_BINARY   /* kind: InferBinaryKind (ADD SUB MUL DIV POW MIN MAX PRELU); a, b */
+} InferPointwiseOpKind;
+
+typedef enum InferPointwiseRefKind {
+  INFER_POINTWISE_INPUT,   /* layer input `index` (broadcast to the output) */
+  INFER_POINTWISE_SCALAR,  /* the constant `value` */
+  INFER_POINTWISE_RESULT   /* the result of instruction `index` (an earlier one) */
+} InferPointwiseRefKind;
+
+typedef struct InferPointwiseRef {
+  uint8_t kind;            /* InferPointwiseRefKind */
+  uint8_t index;
+  float value;
+} InferPointwiseRef;
+
+/* One step. The result is rounded to `dtype` (F32 or F16; UNDEFINED: input
+ * 0's dtype), as the unfused layer's output tensor would hold it; a Cast
+ * is UNARY NONE with the dtype it casts to. */
+typedef struct InferPointwiseInstr {
+  uint8_t op;              /* InferPointwiseOpKind */
+  uint8_t kind;            /* InferUnaryKind or InferBinaryKind */
+  uint8_t dtype;           /* InferDType */
+  uint8_t reserved;        /* 0 */
+  float alpha, beta;       /* unary parameters */
+  InferPointwiseRef a, b;
+} InferPointwiseInstr;
+
+/* A chain of elementwise layers fused into one (the optimizer's
+ * pointwise-fusion pass): every output element runs the program on the
+ * inputs' (broadcast) elements in float; the last instruction's result is
+ * the output. Plain data: it serializes bytewise into plans. */
+typedef struct InferPointwiseParams {
+  int32_t n_instrs;        /* 1..INFER_POINTWISE_MAX_INSTRS */
+  InferPointwiseInstr instrs[INFER_POINTWISE_MAX_INSTRS];
+} InferPointwiseParams;
+
 /* Any operator's parameters; an op reads only its own member. */
 typedef union InferOpParams {
   InferUnaryParams unary;
@@ -413,6 +509,9 @@ typedef union InferOpParams {
   InferConstantOfShapeParams constant_of_shape;
   InferTriluParams trilu;
   InferDepthSpaceParams depth_space;
+  InferPluginParams plugin;
+  InferQuantizeParams quantize;  /* quantize, dequantize */
+  InferPointwiseParams pointwise;
 } InferOpParams;
 
 const char *infer_op_name(InferOp op);              /* "conv", ... */

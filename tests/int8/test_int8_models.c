@@ -1,0 +1,258 @@
+/* Implicit (calibrated) INT8 on the CPU backend, end to end:
+ *
+ *   test_int8_models MODEL.onnx BOUND [MIN_INT8_LAYERS]
+ *
+ * calibrates the model with infer_calibrate (min-max) on 8 batches of
+ * seeded standard-normal inputs (batch 2), builds an FP32 engine and an
+ * INT8 engine from the table, runs both on another seeded batch and checks
+ *   - the INT8 engine has at least MIN_INT8_LAYERS (default 1) int8 layers;
+ *   - every output's normalized error ||y_int8 - y_fp32|| / ||y_fp32|| <=
+ *     BOUND (printed, with the layer counts);
+ *   - the INT8 engine's plan loads back and gives bitwise the same outputs;
+ *   - pinning the first INT8 layer to FP32 leaves exactly it float;
+ *   - a table without the model's tensors makes no INT8 layer. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "infer/calibration.h"
+#include "infer/infer.h"
+#include "test_util.h"
+
+#define MAX_IN 8
+#define CAL_BATCHES 8
+#define BATCH 2
+
+typedef struct Inputs {
+  int n;
+  const char *names[MAX_IN];
+  InferShape shapes[MAX_IN];
+  float *data[MAX_IN];
+} Inputs;
+
+/* Standard normal values from a seeded xorshift (Box-Muller). */
+static uint64_t rng_state;
+static double uniform01(void) {
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 7;
+  rng_state ^= rng_state << 17;
+  return ((double)(rng_state >> 11) + 0.5) / 9007199254740992.0;
+}
+static float normal(void) {
+  return (float)(sqrt(-2.0 * log(uniform01())) * cos(6.283185307179586 * uniform01()));
+}
+
+static void fill(Inputs *in, uint64_t seed) {
+  rng_state = seed * 0x9E3779B97F4A7C15ull + 1;
+  for (int i = 0; i < in->n; i++) {
+    int64_t n = infer_shape_numel(&in->shapes[i]);
+    for (int64_t k = 0; k < n; k++) in->data[i][k] = normal();
+  }
+}
+
+/* ---- the calibrator: CAL_BATCHES seeded batches ---- */
+
+typedef struct Cal {
+  Inputs *in;
+  int next;
+} Cal;
+
+static int cal_batch_size(void *user) {
+  (void)user;
+  return BATCH;
+}
+
+static bool cal_get_batch(void *user, const char *const *names, const void **bindings, int n) {
+  Cal *c = user;
+  if (c->next >= CAL_BATCHES) return false;
+  fill(c->in, 1000 + (uint64_t)c->next++);
+  for (int k = 0; k < n; k++) {
+    bindings[k] = NULL;
+    for (int i = 0; i < c->in->n; i++)
+      if (strcmp(names[k], c->in->names[i]) == 0) bindings[k] = c->in->data[i];
+    if (!bindings[k]) return false;
+  }
+  return true;
+}
+
+static bool cal_reset(void *user) {
+  ((Cal *)user)->next = 0;
+  return true;
+}
+
+/* ---- engines ---- */
+
+static InferStatus *build(const InferNetwork *net, const Inputs *in, const InferCalibTable *table,
+                          const char *pin_fp32, InferEngine **out) {
+  InferBuildConfig *cfg;
+  INFER_TRY(infer_build_config_create(&cfg));
+  infer_build_config_set_backend(cfg, INFER_BACKEND_CPU);
+  InferStatus *st = NULL;
+  for (int i = 0; !st && i < in->n; i++)
+    st = infer_build_config_set_input_shape(cfg, in->names[i], &in->shapes[i]);
+  if (!st && table) {
+    infer_build_config_set_precisions(cfg, INFER_PRECISION_FP32 | INFER_PRECISION_INT8);
+    st = infer_build_config_set_calibration_table(cfg, table);
+  }
+  if (!st && pin_fp32) st = infer_build_config_set_layer_precision(cfg, pin_fp32, INFER_PREC_FP32);
+  if (!st) st = infer_engine_build(net, cfg, out);
+  infer_build_config_release(cfg);
+  return st;
+}
+
+/* Runs e on the inputs; outputs[k] (malloc'ed f32 copies) in engine order. */
+static InferStatus *run(InferEngine *e, const Inputs *in, float **outputs, int64_t *sizes, int *n_out) {
+  InferContext *ctx;
+  INFER_TRY(infer_context_create(e, &ctx));
+  InferStatus *st = NULL;
+  for (int i = 0; !st && i < in->n; i++) {
+    st = infer_context_set_input_shape(ctx, in->names[i], &in->shapes[i]);
+    if (!st) st = infer_context_set_tensor_address(ctx, in->names[i], in->data[i]);
+  }
+  if (!st) st = infer_context_enqueue(ctx, NULL);
+  *n_out = 0;
+  for (int i = 0; !st && i < infer_engine_num_io(e); i++) {
+    if (infer_engine_io_is_input(e, i)) continue;
+    InferTensorView v;
+    st = infer_context_get_output(ctx, infer_engine_io_name(e, i), &v);
+    if (st) break;
+    if (v.dtype != INFER_DTYPE_F32) {
+      st = infer_status_new(INFER_ERR_UNSUPPORTED, "output %s is not f32", infer_engine_io_name(e, i));
+      break;
+    }
+    int64_t n = infer_shape_numel(&v.shape);
+    outputs[*n_out] = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
+    memcpy(outputs[*n_out], v.data, sizeof(float) * (size_t)n);
+    sizes[(*n_out)++] = n;
+  }
+  infer_context_release(ctx);
+  return st;
+}
+
+static int count_int8(const InferEngine *e, const char **first) {
+  int n = 0;
+  for (int l = 0; l < infer_engine_num_layers(e); l++) {
+    InferLayerInfo li;
+    InferStatus *st = infer_engine_layer_info(e, l, &li);
+    if (st) {
+      infer_status_free(st);
+      continue;
+    }
+    if (strcmp(li.precision, "int8") == 0 && (!strcmp(li.op, "conv") || !strcmp(li.op, "gemm"))) {
+      if (first && n == 0) *first = li.name;
+      n++;
+    }
+  }
+  return n;
+}
+
+static void free_outputs(float **o, int n) {
+  for (int i = 0; i < n; i++) free(o[i]);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 3) {
+    fprintf(stderr, "usage: test_int8_models MODEL.onnx BOUND [MIN_INT8_LAYERS]\n");
+    return 2;
+  }
+  double bound = atof(argv[2]);
+  int min_int8 = argc > 3 ? atoi(argv[3]) : 1;
+  InferNetwork *net = NULL;
+  CHECK_OK(infer_onnx_parse_file(argv[1], &net));
+  if (!net) TEST_MAIN_END("int8_models");
+  Inputs in;
+  memset(&in, 0, sizeof in);
+  in.n = infer_network_num_inputs(net);
+  CHECK(in.n <= MAX_IN);
+  for (int i = 0; i < in.n && i < MAX_IN; i++) {
+    InferTensorId t = infer_network_input(net, i);
+    in.names[i] = infer_network_tensor_name(net, t);
+    in.shapes[i] = infer_network_tensor_shape(net, t);
+    CHECK(infer_network_tensor_dtype(net, t) == INFER_DTYPE_F32);
+    for (int d = 0; d < in.shapes[i].rank; d++)
+      if (in.shapes[i].d[d] < 0) in.shapes[i].d[d] = d == 0 ? BATCH : 1;
+    in.data[i] = malloc(sizeof(float) * (size_t)infer_shape_numel(&in.shapes[i]));
+  }
+  /* calibration */
+  Cal cal = {&in, 0};
+  InferCalibrator calibrator = {&cal, cal_batch_size, cal_get_batch, cal_reset, NULL, NULL};
+  InferCalibOptions opts;
+  memset(&opts, 0, sizeof opts);
+  opts.backend = INFER_BACKEND_CPU;
+  opts.n_shapes = in.n;
+  opts.shape_names = in.names;
+  opts.shapes = in.shapes;
+  InferCalibTable *table = NULL;
+  CHECK_OK(infer_calibrate(net, &calibrator, INFER_CALIB_MINMAX, &opts, &table));
+  InferEngine *fp32 = NULL, *int8 = NULL, *pinned = NULL, *loaded = NULL, *none = NULL;
+  if (table) {
+    CHECK_OK(build(net, &in, NULL, NULL, &fp32));
+    CHECK_OK(build(net, &in, table, NULL, &int8));
+  }
+  if (fp32 && int8) {
+    const char *first = NULL;
+    int n8 = count_int8(int8, &first);
+    CHECK(n8 >= min_int8);
+    fill(&in, 7); /* an evaluation batch the calibration never saw */
+    float *y32[64], *y8[64], *yl[64];
+    int64_t s32[64], s8[64], sl[64];
+    int n32 = 0, nn8 = 0, nl = 0;
+    CHECK_OK(run(fp32, &in, y32, s32, &n32));
+    CHECK_OK(run(int8, &in, y8, s8, &nn8));
+    CHECK(n32 == nn8);
+    for (int k = 0; k < n32 && k < nn8; k++) {
+      double num = 0, den = 0;
+      for (int64_t i = 0; i < s32[k] && s32[k] == s8[k]; i++) {
+        num += ((double)y8[k][i] - y32[k][i]) * ((double)y8[k][i] - y32[k][i]);
+        den += (double)y32[k][i] * y32[k][i];
+      }
+      double err = sqrt(num / (den > 0 ? den : 1));
+      printf("%s: output %d: int8 layers %d of %d layers, normalized error %.4g (bound %g)\n",
+             argv[1], k, n8, infer_engine_num_layers(int8), err, bound);
+      CHECK(s32[k] == s8[k]);
+      CHECK(err <= bound);
+    }
+    /* the plan keeps the INT8 layers and their scales */
+    void *plan = NULL;
+    size_t plan_size = 0;
+    CHECK_OK(infer_engine_serialize(int8, &plan, &plan_size));
+    if (plan) CHECK_OK(infer_engine_deserialize(plan, plan_size, "int8 plan", &loaded));
+    if (loaded) {
+      CHECK(count_int8(loaded, NULL) == n8);
+      CHECK_OK(run(loaded, &in, yl, sl, &nl));
+      CHECK(nl == nn8);
+      for (int k = 0; k < nl && k < nn8; k++)
+        CHECK(sl[k] == s8[k] && memcmp(yl[k], y8[k], sizeof(float) * (size_t)s8[k]) == 0);
+    }
+    free(plan);
+    /* a layer pinned to FP32 stays float, the others do not change */
+    if (first) {
+      char name[256];
+      snprintf(name, sizeof name, "%s", first);
+      CHECK_OK(build(net, &in, table, name, &pinned));
+      const char *first_pinned = NULL;
+      if (pinned) CHECK(count_int8(pinned, &first_pinned) == n8 - 1);
+      if (first_pinned) CHECK(strcmp(first_pinned, name) != 0);
+    }
+    /* a table of other tensors: nothing is quantized, and the build works */
+    InferCalibTable *other = NULL;
+    CHECK_OK(infer_calib_table_create("MinMaxCalibration", &other));
+    if (other) CHECK_OK(infer_calib_table_set(other, "not_a_tensor", 0.5f));
+    CHECK_OK(build(net, &in, other, NULL, &none));
+    if (none) CHECK(count_int8(none, NULL) == 0);
+    infer_calib_table_release(other);
+    free_outputs(y32, n32);
+    free_outputs(y8, nn8);
+    free_outputs(yl, nl);
+  }
+  infer_engine_release(fp32);
+  infer_engine_release(int8);
+  infer_engine_release(pinned);
+  infer_engine_release(loaded);
+  infer_engine_release(none);
+  infer_calib_table_release(table);
+  for (int i = 0; i < in.n && i < MAX_IN; i++) free(in.data[i]);
+  infer_network_release(net);
+  TEST_MAIN_END("int8_models");
+}
