@@ -159,6 +159,10 @@ static InferStatus *resize_check_params(const InferOpCall *c) {
   return NULL;
 }
 
+/* Resized dims (computed in double from float scales) must convert to
+ * int64: larger ones are refused. */
+#define RESIZE_MAX_DIM 4611686018427387904.0 /* 2^62 */
+
 /* Output dims from scales: floor(in * scale), as the ONNX reference does. */
 static InferStatus *resize_from_scales(const InferOpCall *c, const int32_t *axes, int n_axes,
                                        InferShape *y) {
@@ -175,7 +179,12 @@ static InferStatus *resize_from_scales(const InferOpCall *c, const int32_t *axes
       return fail(c, INFER_ERR_INVALID_ARGUMENT, "scale %g is not a positive number",
                   (double)scales[i]);
     int64_t d = y->d[axes[i]];
-    y->d[axes[i]] = d < 0 ? -1 : (int64_t)((double)scales[i] * (double)d);
+    double v = (double)scales[i] * (double)d;
+    if (v >= RESIZE_MAX_DIM)
+      return fail(c, INFER_ERR_INVALID_ARGUMENT,
+                  "scale %g makes dim %d (%lld) too large (at most 2^62)", (double)scales[i],
+                  axes[i], (long long)d);
+    y->d[axes[i]] = d < 0 ? -1 : (int64_t)v;
   }
   return NULL;
 }
@@ -219,7 +228,11 @@ static InferStatus *resize_from_sizes(const InferOpCall *c, const int32_t *axes,
   }
   for (int i = 0; i < n_axes; i++) {
     int64_t d = y->d[axes[i]];
-    y->d[axes[i]] = (int64_t)(scale * (double)d + 0.5);
+    double v = scale * (double)d + 0.5;
+    if (v >= RESIZE_MAX_DIM)
+      return fail(c, INFER_ERR_INVALID_ARGUMENT,
+                  "the sizes make dim %d (%lld) too large (at most 2^62)", axes[i], (long long)d);
+    y->d[axes[i]] = (int64_t)v;
   }
   return NULL;
 }

@@ -261,6 +261,8 @@ static void extrapolation_element(InferDType t, double v, uint8_t *elem) {
   infer_cpu_store(elem, t, 0, v < lo ? lo : v > hi ? hi : v);
 }
 
+/* Row by row along the last axis: the outer axes' source offset is found
+ * once per row, then the row is gathered through the last axis' table. */
 static void run_nearest(const InferOpCall *call, const AxisSpec *spec, const AxisTable *tab) {
   const InferShape *xs = &call->in[0].shape, *ys = &call->out[0].shape;
   size_t es = infer_dtype_size(call->out[0].dtype);
@@ -270,10 +272,17 @@ static void run_nearest(const InferOpCall *call, const AxisSpec *spec, const Axi
   extrapolation_element(call->out[0].dtype, (double)call->params->resize.extrapolation_value, fill);
   int64_t xstr[INFER_MAX_RANK], total = infer_shape_numel(ys);
   infer_cpu_strides(xs, xstr);
-  for (int64_t idx = 0; idx < total; idx++) {
-    int64_t rem = idx, off = 0;
+  if (total <= 0) return;
+  if (ys->rank == 0) {
+    memcpy(dst, src, es);
+    return;
+  }
+  int last = ys->rank - 1;
+  int64_t row = ys->d[last], rows = total / row;
+  for (int64_t r = 0; r < rows; r++) {
+    int64_t rem = r, off = 0;
     bool outside = false;
-    for (int a = ys->rank - 1; a >= 0; a--) {
+    for (int a = last - 1; a >= 0; a--) {
       int64_t y = rem % ys->d[a];
       rem /= ys->d[a];
       if (!spec[a].resized) {
@@ -283,7 +292,21 @@ static void run_nearest(const InferOpCall *call, const AxisSpec *spec, const Axi
       if (tab[a].extrapolate[y]) outside = true;
       off += clamp_index(tab[a].start[y], xs->d[a]) * xstr[a];
     }
-    memcpy(dst + (size_t)idx * es, outside ? fill : src + (size_t)off * es, es);
+    uint8_t *out = dst + (size_t)(r * row) * es;
+    if (outside) {
+      for (int64_t o = 0; o < row; o++) memcpy(out + (size_t)o * es, fill, es);
+      continue;
+    }
+    const uint8_t *in = src + (size_t)off * es;
+    if (!spec[last].resized) {
+      memcpy(out, in, (size_t)row * es);
+      continue;
+    }
+    const AxisTable *t = &tab[last];
+    for (int64_t o = 0; o < row; o++) {
+      int64_t i = clamp_index(t->start[o], xs->d[last]) * xstr[last];
+      memcpy(out + (size_t)o * es, t->extrapolate[o] ? fill : in + (size_t)i * es, es);
+    }
   }
 }
 

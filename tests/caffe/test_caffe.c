@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "infer/caffe.h"
 #include "infer/infer.h"
@@ -24,13 +25,22 @@ static const char *path(const char *model, const char *file) {
   return p;
 }
 
+/* FP16 mode (GPU): both twins build with FP16 allowed and one timing cache,
+ * so their identical layers get identical kernels. */
+static bool fp16;
+static char timing_cache[64] = "";
+
 static InferStatus *build(const InferNetwork *net, InferEngine **out) {
   InferBuildConfig *cfg;
   InferStatus *st = infer_build_config_create(&cfg);
   if (st) return st;
   infer_build_config_set_backend(cfg, backend);
   infer_build_config_set_tf32(cfg, false); /* FP32 as on the CPU: the twins must agree to 1e-6 */
-  st = infer_engine_build(net, cfg, out);
+  if (fp16) {
+    infer_build_config_set_precisions(cfg, INFER_PRECISION_FP32 | INFER_PRECISION_FP16);
+    st = infer_build_config_set_timing_cache(cfg, timing_cache);
+  }
+  if (!st) st = infer_engine_build(net, cfg, out);
   infer_build_config_release(cfg);
   return st;
 }
@@ -104,6 +114,39 @@ static void compare_with_ort(const char *model, InferEngine *e, int n_outputs) {
   }
   tool_tensors_free(out, n);
   free(in.view.data);
+}
+
+static void test_lenet_fp16(void) {
+  const char *outputs[] = {"prob"};
+  InferCaffeOptions o = {0};
+  o.outputs = outputs;
+  o.n_outputs = 1;
+  o.mean_file = path("lenet", "mean.binaryproto");
+  InferNetwork *nc = NULL, *no = NULL;
+  InferEngine *ec = NULL, *eo = NULL;
+  CHECK_OK(infer_caffe_parse(path("lenet", "deploy.prototxt"), path("lenet", "lenet.caffemodel"),
+                             &o, &nc));
+  CHECK_OK(infer_onnx_parse_file(path("lenet", "lenet.onnx"), &no));
+  if (nc) CHECK_OK(build(nc, &ec));
+  if (no) CHECK_OK(build(no, &eo));
+  int half = 0;
+  for (int l = 0; ec && l < infer_engine_num_layers(ec); l++) {
+    InferLayerInfo li;
+    if (!infer_engine_layer_info(ec, l, &li)) half += strcmp(li.precision, "fp16") == 0;
+  }
+  printf("lenet fp16: %d FP16 layers\n", half);
+  CHECK(half > 0);
+  if (ec && eo) {
+    ToolTensor *in = NULL;
+    int n_in = 0;
+    CHECK_OK(tool_random_inputs(ec, 3, &in, &n_in));
+    compare_engines("lenet fp16 caffe vs onnx", ec, eo, in, n_in, 1e-3);
+    tool_tensors_free(in, n_in);
+  }
+  infer_engine_release(ec);
+  infer_engine_release(eo);
+  infer_network_release(nc);
+  infer_network_release(no);
 }
 
 static void test_lenet(void) {
@@ -358,6 +401,15 @@ int main(int argc, char **argv) {
   }
   dir = argv[1];
   if (argc > 2 && strcmp(argv[2], "cuda") == 0) backend = INFER_BACKEND_CUDA;
+  if (argc > 2 && strcmp(argv[2], "cuda-fp16") == 0) {
+    /* LeNet and its ONNX twin in FP16 agree within FP16 rounding (1e-3) */
+    backend = INFER_BACKEND_CUDA;
+    fp16 = true;
+    snprintf(timing_cache, sizeof timing_cache, "/tmp/infer_caffe_fp16_%d.timing", (int)getpid());
+    test_lenet_fp16();
+    remove(timing_cache);
+    TEST_MAIN_END("caffe");
+  }
   test_lenet();
   test_lenet_batch();
   test_zoo();

@@ -25,16 +25,17 @@
 /* Memory: a model or plan may legitimately ask for an output of gigabytes
  * once its shapes are known at run time (a Pad whose pads are computed, a
  * Resize by a large factor). Fuzzing looks for crashes, not for the time
- * it takes to zero 4 GiB, so allocations above 512 MiB fail here, and the
- * engine must turn that into an out-of-memory status: under ASan through
- * its allocator options (a NULL from malloc, before libFuzzer's
- * -malloc_limit_mb sees the request), otherwise through an address-space
- * limit. */
-#define FUZZ_MAX_ALLOCATION_MB 512
+ * it takes to fill such outputs (seconds with coverage instrumentation),
+ * so allocations above 64 MiB (the planned-activation bound of
+ * fuzz_run_engine) fail here, and the engine must turn that into an
+ * out-of-memory status: under ASan through its allocator options (a NULL
+ * from malloc, before libFuzzer's -malloc_limit_mb sees the request),
+ * otherwise through an address-space limit. */
+#define FUZZ_MAX_ALLOCATION_MB 64
 #ifdef FUZZ_ASAN
 const char *__asan_default_options(void);
 const char *__asan_default_options(void) {
-  return "allocator_may_return_null=1:max_allocation_size_mb=512";
+  return "allocator_may_return_null=1:max_allocation_size_mb=64";
 }
 #endif
 
