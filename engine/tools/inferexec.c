@@ -144,6 +144,7 @@ static InferStatus *configure(const InferexecOptions *o, const InferNetwork *net
                               InferBuildConfig *cfg) {
   infer_build_config_set_backend(cfg, o->backend);
   infer_build_config_set_precisions(cfg, o->precisions);
+  if (o->no_tf32) infer_build_config_set_tf32(cfg, false);
   INFER_TRY(configure_int8(o, net, cfg));
   if (o->opt_level >= 0) infer_build_config_set_optimization_level(cfg, o->opt_level);
   for (int i = 0; i < o->n_disabled_passes; i++)
@@ -389,6 +390,8 @@ int main(int argc, char **argv) {
   InferexecOptions o;
   int rc = inferexec_parse_options(argc, argv, &o);
   if (rc) return rc > 0 ? 0 : 2;
+  /* the runtime's switch for every context this process makes */
+  if (o.no_cuda_graph) setenv("INFER_CUDA_GRAPHS", "0", 1);
   InferStatus *st = run(&o);
   if (st) {
     fprintf(stderr, "inferexec: error: %s\n", infer_status_message(st));
