@@ -18,6 +18,11 @@ typedef struct InferTensorDef {
   bool is_input, is_output;
 } InferTensorDef;
 
+/* A constant: a value of the network, not an input nor a layer's output. */
+static inline bool infer_tensor_is_constant(const InferTensorDef *t) {
+  return t && t->producer < 0 && !t->is_input && t->data != NULL;
+}
+
 typedef struct InferLayer {
   char *name;
   InferOp op;

@@ -23,13 +23,9 @@
 
 #include "passes.h"
 
-static bool is_constant(const InferTensorDef *t) {
-  return t && t->producer < 0 && !t->is_input && t->data != NULL;
-}
-
 static bool f32_constant(const InferNetwork *net, InferTensorId t) {
   const InferTensorDef *d = infer_net_tensor(net, t);
-  return is_constant(d) && d->dtype == INFER_DTYPE_F32;
+  return infer_tensor_is_constant(d) && d->dtype == INFER_DTYPE_F32;
 }
 
 typedef struct Chain {
@@ -46,7 +42,7 @@ typedef struct Chain {
  * would enlarge the output. */
 static bool per_channel(const InferTensorDef *c, int32_t rank, int64_t C, const float **data,
                         bool *varies) {
-  if (!is_constant(c) || c->dtype != INFER_DTYPE_F32 || c->shape.rank > rank) return false;
+  if (!infer_tensor_is_constant(c) || c->dtype != INFER_DTYPE_F32 || c->shape.rank > rank) return false;
   int32_t off = rank - c->shape.rank; /* c's dim i lines up with output dim off + i */
   *varies = false;
   for (int i = 0; i < c->shape.rank; i++) {

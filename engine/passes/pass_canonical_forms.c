@@ -16,10 +16,6 @@
 
 #include "passes.h"
 
-static bool is_constant(const InferTensorDef *t) {
-  return t && t->producer < 0 && !t->is_input && t->data != NULL;
-}
-
 /* The bias operand of Add layer c when matmul output y feeds it (else NO_TENSOR). */
 static InferTensorId gemm_bias(const InferNetwork *net, const InferLayer *c, InferTensorId y,
                                int64_t m, int64_t n) {
@@ -29,7 +25,7 @@ static InferTensorId gemm_bias(const InferNetwork *net, const InferLayer *c, Inf
   InferTensorId b = c->inputs[0] == y ? c->inputs[1] : c->inputs[0];
   if (b == y || (c->inputs[0] != y && c->inputs[1] != y)) return INFER_NO_TENSOR;
   const InferTensorDef *bd = infer_net_tensor(net, b);
-  if (!is_constant(bd) || bd->dtype != INFER_DTYPE_F32 || bd->shape.rank > 2)
+  if (!infer_tensor_is_constant(bd) || bd->dtype != INFER_DTYPE_F32 || bd->shape.rank > 2)
     return INFER_NO_TENSOR;
   const InferShape *s = &bd->shape;
   if (s->rank >= 1 && s->d[s->rank - 1] != 1 && s->d[s->rank - 1] != n) return INFER_NO_TENSOR;
@@ -48,7 +44,7 @@ static int32_t match_matmul_add(const InferNetwork *net, const InferUses *uses, 
   const InferTensorDef *b = infer_net_tensor(net, mm->inputs[1]);
   const InferTensorDef *y = infer_net_tensor(net, mm->outputs[0]);
   if (!a || !b || !y || !a->shape_known || a->dtype != INFER_DTYPE_F32 || a->shape.rank != 2 ||
-      !is_constant(b) || b->dtype != INFER_DTYPE_F32 || b->shape.rank != 2 ||
+      !infer_tensor_is_constant(b) || b->dtype != INFER_DTYPE_F32 || b->shape.rank != 2 ||
       (a->shape.d[1] >= 0 && a->shape.d[1] != b->shape.d[0]))
     return -1;
   int32_t c = infer_uses_single_consumer(uses, mm->outputs[0]);
@@ -67,7 +63,7 @@ static bool is_spatial_mean(const InferNetwork *net, const InferLayer *r) {
   const InferTensorDef *x = infer_net_tensor(net, r->inputs[0]);
   const InferTensorDef *axes = infer_net_tensor(net, r->inputs[1]);
   if (!x || !x->shape_known || x->dtype != INFER_DTYPE_F32 || x->shape.rank != 4 ||
-      !is_constant(axes) || axes->dtype != INFER_DTYPE_I64 || axes->shape.rank != 1 ||
+      !infer_tensor_is_constant(axes) || axes->dtype != INFER_DTYPE_I64 || axes->shape.rank != 1 ||
       axes->shape.d[0] != 2)
     return false;
   bool seen[4] = {false};
@@ -81,19 +77,6 @@ static bool is_spatial_mean(const InferNetwork *net, const InferLayer *r) {
 }
 
 /* A fresh dst tensor name from base, unused in both networks. */
-static InferStatus *fresh_name(InferRewrite *rw, const char *base, char **out) {
-  char *name = infer_network_unique_name(rw->dst, base);
-  for (int k = 0; name && infer_network_find_tensor(rw->src, name) != INFER_NO_TENSOR; k++) {
-    char buf[600];
-    snprintf(buf, sizeof buf, "%s_%d", base, k);
-    free(name);
-    name = infer_network_unique_name(rw->dst, buf);
-  }
-  if (!name) return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "canonical-forms: out of memory");
-  *out = name;
-  return NULL;
-}
-
 static InferStatus *emit_global_average(InferRewrite *rw, int32_t l) {
   const InferLayer *r = &rw->src->layers[l];
   InferTensorId x, y = r->outputs[0];
@@ -107,7 +90,8 @@ static InferStatus *emit_global_average(InferRewrite *rw, int32_t l) {
     return infer_rewrite_emit(rw, r->name, INFER_OP_POOL, &p, 1, &x, 1, &y);
   char base[512], *name = NULL;
   snprintf(base, sizeof base, "%s_pooled", rw->src->tensors[y].name);
-  INFER_TRY(fresh_name(rw, base, &name));
+  name = infer_rewrite_fresh_name(rw, base, "");
+  if (!name) return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "canonical-forms: out of memory");
   InferTensorId pooled;
   const char *names[1] = {name};
   InferStatus *st = infer_network_add_layer(rw->dst, r->name, INFER_OP_POOL, &p, 1, &x, 1, names,

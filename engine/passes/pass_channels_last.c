@@ -36,10 +36,6 @@ static const InferTensorDef *def_of(const LayoutState *s, InferTensorId t) {
   return &s->in->tensors[t];
 }
 
-static bool is_constant(const InferTensorDef *t) {
-  return t->producer < 0 && !t->is_input && t->data != NULL;
-}
-
 static InferStatus *emit_transpose(LayoutState *s, InferTensorId from, const int64_t perm[4],
                                    const char *name, InferTensorId *out) {
   InferOpParams p;
@@ -134,7 +130,7 @@ static bool conv_ok(const LayoutState *s, const InferLayer *l) {
   const InferConvParams *p = &l->params.conv;
   if (p->spatial != 2 || !rank4(s, l->inputs[0]) || l->inputs[1] < 0) return false;
   const InferTensorDef *w = def_of(s, l->inputs[1]);
-  return is_constant(w) && w->shape.rank == 4 && w->dtype == INFER_DTYPE_F32 &&
+  return infer_tensor_is_constant(w) && w->shape.rank == 4 && w->dtype == INFER_DTYPE_F32 &&
          def_of(s, l->inputs[0])->dtype == INFER_DTYPE_F32;
 }
 
@@ -178,7 +174,7 @@ static InferStatus *try_layer(LayoutState *s, int32_t l, bool *handled) {
         const InferTensorDef *d = def_of(s, t);
         if (s->cl[t] != INFER_NO_TENSOR && same_shape(&d->shape, ys)) {
           in[i] = s->cl[t];
-        } else if (is_constant(d) && d->shape.rank <= 4) {
+        } else if (infer_tensor_is_constant(d) && d->shape.rank <= 4) {
           in[i] = INFER_NO_TENSOR; /* decided below */
         } else {
           return NULL;
@@ -200,7 +196,7 @@ static InferStatus *try_layer(LayoutState *s, int32_t l, bool *handled) {
         if (s->cl[t] != INFER_NO_TENSOR && same_shape(&d->shape, ys)) {
           in[i] = s->cl[t];
           any = true;
-        } else if (is_constant(d) && d->shape.rank <= 4) {
+        } else if (infer_tensor_is_constant(d) && d->shape.rank <= 4) {
           in[i] = INFER_NO_TENSOR; /* decided below */
         } else {
           return NULL;

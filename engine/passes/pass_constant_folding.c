@@ -25,10 +25,6 @@ typedef struct Folder {
   bool *folded;
 } Folder;
 
-static bool is_constant(const InferTensorDef *t) {
-  return t->producer < 0 && !t->is_input && t->data != NULL;
-}
-
 /* The value of input t when it is known, else false. */
 static bool known_input(const Folder *f, InferTensorId t, bool shape_only, InferTensorView *v) {
   const InferTensorDef *def = infer_net_tensor(f->src, t);
@@ -37,7 +33,7 @@ static bool known_input(const Folder *f, InferTensorId t, bool shape_only, Infer
     *v = f->val[t];
     return true;
   }
-  if (is_constant(def)) {
+  if (infer_tensor_is_constant(def)) {
     v->dtype = def->dtype;
     v->shape = def->shape;
     v->data = def->data;

@@ -6,10 +6,6 @@
 
 #include "passes.h"
 
-static bool is_constant(const InferTensorDef *t) {
-  return t->producer < 0 && !t->is_input && t->data != NULL;
-}
-
 InferStatus *infer_pass_dead_code(const InferPassContext *ctx, const InferNetwork *in,
                                   InferNetwork **out, int *changes) {
   (void)ctx;
@@ -39,7 +35,7 @@ InferStatus *infer_pass_dead_code(const InferPassContext *ctx, const InferNetwor
   /* constants nothing needs (read only by dropped layers, or by no layer) */
   int unused_constants = 0;
   for (int32_t t = 0; t < in->n_tensors; t++)
-    if (is_constant(&in->tensors[t]) && !want[t]) unused_constants++;
+    if (infer_tensor_is_constant(&in->tensors[t]) && !want[t]) unused_constants++;
   free(want);
   if (dropped == 0 && unused_constants == 0) {
     free(needed);

@@ -85,21 +85,6 @@ static bool compatible(const InferNetwork *net, int32_t a, int32_t b) {
          p->activation.beta == q->activation.beta;
 }
 
-/* A dst name for a new tensor that no src tensor has. */
-static char *fresh_name(InferRewrite *rw, const char *base) {
-  char *name = infer_network_unique_name(rw->dst, base);
-  while (name && infer_network_find_tensor(rw->src, name) != INFER_NO_TENSOR) {
-    char *longer = malloc(strlen(name) + 3);
-    if (longer) {
-      strcpy(longer, name);
-      strcat(longer, "'");
-    }
-    free(name);
-    name = longer;
-  }
-  return name;
-}
-
 /* Emits the merged layer and its Split for the group g[0..n). */
 static InferStatus *emit_group(InferRewrite *rw, const int32_t *g, int n) {
   const InferNetwork *net = rw->src;
@@ -149,7 +134,7 @@ static InferStatus *emit_group(InferRewrite *rw, const int32_t *g, int n) {
     st = infer_rewrite_constant(rw, "split_sizes", INFER_DTYPE_I64, &ss, split_sizes, &split);
   InferOpParams p = first->params;
   if (first->op == INFER_OP_GEMM) p.gemm.beta = beta;
-  char *name = st ? NULL : fresh_name(rw, first->name);
+  char *name = st ? NULL : infer_rewrite_fresh_name(rw, first->name, "");
   if (!st && !name) st = infer_status_new(INFER_ERR_OUT_OF_MEMORY, "optimizer: out of memory");
   if (!st)
     st = infer_network_add_layer(rw->dst, name, first->op, &p, any_bias ? 3 : 2, in, 1,

@@ -16,13 +16,9 @@
 
 #include "passes.h"
 
-static bool is_constant(const InferTensorDef *t) {
-  return t && t->producer < 0 && !t->is_input && t->data != NULL;
-}
-
 /* Whether every element of constant t equals v (0 or 1). */
 static bool constant_all(const InferTensorDef *t, int v) {
-  if (!is_constant(t)) return false;
+  if (!infer_tensor_is_constant(t)) return false;
   int64_t n = infer_shape_numel(&t->shape);
   if (n < 0) return false;
   for (int64_t i = 0; i < n; i++) {

@@ -13,12 +13,8 @@
 
 #include "passes.h"
 
-static bool is_constant(const InferTensorDef *t) {
-  return t && t->producer < 0 && !t->is_input && t->data != NULL;
-}
-
 static bool read_ints(const InferTensorDef *t, int64_t *v, int max, int *n) {
-  if (!is_constant(t) || t->shape.rank > 1) return false;
+  if (!infer_tensor_is_constant(t) || t->shape.rank > 1) return false;
   int64_t count = infer_shape_numel(&t->shape);
   if (count < 0 || count > max) return false;
   for (int64_t i = 0; i < count; i++) {
@@ -40,7 +36,7 @@ static bool zero_pad_amounts(const InferNetwork *net, const InferLayer *pad, int
   if (!x || x->dtype != INFER_DTYPE_F32) return false;
   if (pad->n_inputs > 2 && pad->inputs[2] != INFER_NO_TENSOR) {
     const InferTensorDef *v = infer_net_tensor(net, pad->inputs[2]);
-    if (!is_constant(v) || infer_shape_numel(&v->shape) != 1) return false;
+    if (!infer_tensor_is_constant(v) || infer_shape_numel(&v->shape) != 1) return false;
     if (v->dtype != INFER_DTYPE_F32 || *(const float *)v->data != 0.0f) return false;
   }
   int64_t pads[2 * INFER_MAX_RANK], raw_axes[INFER_MAX_RANK];

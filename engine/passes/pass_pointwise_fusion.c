@@ -43,10 +43,6 @@ typedef struct Chain {
 
 static bool float_dtype(InferDType t) { return t == INFER_DTYPE_F32 || t == INFER_DTYPE_F16; }
 
-static bool is_constant(const InferTensorDef *t) {
-  return t->producer < 0 && !t->is_input && t->data != NULL;
-}
-
 /* Same rank and dims, unknown (-1) dims at the same places. */
 static bool same_dims(const InferShape *a, const InferShape *b) {
   if (a->rank != b->rank) return false;
@@ -97,7 +93,7 @@ static bool add_operand(const InferNetwork *net, Chain *c, InferTensorId t, Infe
     return true;
   }
   /* a one-element constant adds no dims: every step's output has shape ref */
-  if (is_constant(d) && infer_shape_numel(&d->shape) == 1 && d->shape.rank <= c->ref.rank) {
+  if (infer_tensor_is_constant(d) && infer_shape_numel(&d->shape) == 1 && d->shape.rank <= c->ref.rank) {
     r->kind = INFER_POINTWISE_SCALAR;
     r->value = d->dtype == INFER_DTYPE_F16 ? infer_half_to_float(*(const uint16_t *)d->data)
                                            : *(const float *)d->data;
@@ -169,7 +165,7 @@ static void grow(const InferNetwork *net, const InferUses *u, const bool *claime
 /* Whether any input is an activation (a chain of constants is folding's job). */
 static bool reads_activation(const InferNetwork *net, const Chain *c) {
   for (int k = 0; k < c->n_in; k++)
-    if (!is_constant(&net->tensors[c->inputs[k]])) return true;
+    if (!infer_tensor_is_constant(&net->tensors[c->inputs[k]])) return true;
   return false;
 }
 

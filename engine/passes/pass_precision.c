@@ -83,10 +83,6 @@ static bool op_ok(const InferLayer *layer) {
   }
 }
 
-static bool is_constant(const InferTensorDef *t) {
-  return t->producer < 0 && !t->is_input && t->data != NULL;
-}
-
 /* Whether input i is read as data in the layer's precision (not a host
  * shape value, not an integer). */
 static bool converts_input(const PrecisionState *s, const InferLayer *layer, int i) {
@@ -169,7 +165,7 @@ static InferStatus *half_of(PrecisionState *s, InferTensorId t, InferTensorId *o
     return NULL;
   }
   const InferTensorDef *def = &s->in->tensors[t];
-  if (is_constant(def)) {
+  if (infer_tensor_is_constant(def)) {
     int64_t n = infer_shape_numel(&def->shape);
     uint16_t *h = malloc(sizeof *h * (size_t)(n > 0 ? n : 1));
     if (!h) return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "optimizer: out of memory");

@@ -78,10 +78,6 @@ typedef struct QState {
   int n_int8, n_float;
 } QState;
 
-static bool is_constant(const InferTensorDef *t) {
-  return t->producer < 0 && !t->is_input && t->data != NULL;
-}
-
 static const InferTensorDef *def_of(const QState *s, InferTensorId t) {
   return infer_net_tensor(s->in, t);
 }
@@ -105,13 +101,13 @@ static bool dq_of(const QState *s, InferTensorId t, DqInfo *out) {
   const InferLayer *l = &s->in->layers[d->producer];
   if (l->op != INFER_OP_DEQUANTIZE || l->n_inputs != 2) return false;
   const InferTensorDef *q = def_of(s, l->inputs[0]), *sc = def_of(s, l->inputs[1]);
-  if (!q || !sc || !is_constant(sc) || sc->dtype != INFER_DTYPE_F32 || !q->shape_known) return false;
+  if (!q || !sc || !infer_tensor_is_constant(sc) || sc->dtype != INFER_DTYPE_F32 || !q->shape_known) return false;
   out->q = l->inputs[0];
   out->scale = sc->data;
   out->n_scale = infer_shape_numel(&sc->shape);
   out->axis = l->params.quantize.axis < 0 ? l->params.quantize.axis + q->shape.rank
                                           : l->params.quantize.axis;
-  out->q_constant = is_constant(q);
+  out->q_constant = infer_tensor_is_constant(q);
   if (out->n_scale < 1) return false;
   for (int64_t i = 0; i < out->n_scale; i++)
     if (!scale_ok(out->scale[i])) return false;
@@ -133,7 +129,7 @@ static bool dq_activation(const QState *s, InferTensorId t, InferTensorId *q, fl
 static bool constant_like(const QState *s, InferTensorId t) {
   const InferTensorDef *d = def_of(s, t);
   if (!d) return false;
-  if (is_constant(d)) return d->dtype == INFER_DTYPE_F32;
+  if (infer_tensor_is_constant(d)) return d->dtype == INFER_DTYPE_F32;
   return d->producer >= 0 && s->fold[d->producer];
 }
 
@@ -271,7 +267,7 @@ static void plan_explicit(QState *s, int32_t l) {
   DqInfo qs;
   if (c >= 0 && s->in->layers[c].op == INFER_OP_QUANTIZE && s->in->layers[c].n_inputs == 2 &&
       def_of(s, s->in->layers[c].inputs[1])->dtype == INFER_DTYPE_F32 &&
-      is_constant(def_of(s, s->in->layers[c].inputs[1])) &&
+      infer_tensor_is_constant(def_of(s, s->in->layers[c].inputs[1])) &&
       infer_shape_numel(&def_of(s, s->in->layers[c].inputs[1])->shape) == 1) {
     qs.scale = def_of(s, s->in->layers[c].inputs[1])->data;
     if (scale_ok(qs.scale[0])) {
@@ -325,7 +321,7 @@ static void plan_implicit(QState *s, int32_t l) {
     return;
   }
   const InferTensorDef *w = def_of(s, layer->inputs[1]);
-  if (!is_constant(w) || w->dtype != INFER_DTYPE_F32) {
+  if (!infer_tensor_is_constant(w) || w->dtype != INFER_DTYPE_F32) {
     log_float(s, layer, "its weights are not a float constant");
     return;
   }

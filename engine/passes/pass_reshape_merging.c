@@ -31,10 +31,6 @@ typedef struct Plan {
   bool allowzero;
 } Plan;
 
-static bool is_constant(const InferTensorDef *t) {
-  return t && t->producer < 0 && !t->is_input && t->data != NULL;
-}
-
 static bool resolve_perm(const InferNetwork *net, const InferLayer *layer, Plan *p) {
   const InferTensorDef *x = infer_net_tensor(net, layer->inputs[0]);
   if (!x || !x->shape_known || layer->n_outputs != 1) return false;
@@ -57,7 +53,7 @@ static bool resolve_perm(const InferNetwork *net, const InferLayer *layer, Plan 
 static bool independent_target(const InferNetwork *net, const InferLayer *layer, Plan *p) {
   if (layer->params.reshape.kind != INFER_RESHAPE_SHAPE || layer->n_inputs < 2) return false;
   const InferTensorDef *s = infer_net_tensor(net, layer->inputs[1]);
-  if (!is_constant(s) || s->shape.rank != 1 || s->shape.d[0] > INFER_MAX_RANK) return false;
+  if (!infer_tensor_is_constant(s) || s->shape.rank != 1 || s->shape.d[0] > INFER_MAX_RANK) return false;
   if (s->dtype != INFER_DTYPE_I64 && s->dtype != INFER_DTYPE_I32) return false;
   for (int64_t i = 0; i < s->shape.d[0]; i++) {
     int64_t v = s->dtype == INFER_DTYPE_I64 ? ((const int64_t *)s->data)[i]

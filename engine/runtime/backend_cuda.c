@@ -235,10 +235,6 @@ typedef struct CudaEngineState {
   size_t *offset;      /* per tensor; SIZE_MAX: not a constant */
 } CudaEngineState;
 
-static bool is_constant(const InferTensorDef *def) {
-  return def->producer < 0 && !def->is_input && def->data != NULL;
-}
-
 static void release_state(CudaEngineState *s) {
   if (!s) return;
   if (s->base) cudaFree(s->base);
@@ -259,7 +255,7 @@ static InferStatus *cuda_prepare_engine(InferEngine *engine) {
   for (int32_t t = 0; t < net->n_tensors; t++) {
     const InferTensorDef *def = &net->tensors[t];
     s->offset[t] = SIZE_MAX;
-    if (!is_constant(def)) continue;
+    if (!infer_tensor_is_constant(def)) continue;
     total = (total + CONSTANT_ALIGN - 1) & ~(size_t)(CONSTANT_ALIGN - 1);
     s->offset[t] = total;
     total += def->nbytes;

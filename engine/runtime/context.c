@@ -206,9 +206,11 @@ InferStatus *infer_context_enqueue(InferContext *c, InferStream *stream) {
 }
 
 InferStatus *infer_stream_create(InferEngine *engine, InferStream **out) {
+  static _Atomic uint64_t next_serial = 1;
   *out = calloc(1, sizeof **out);
   if (!*out) return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "stream: out of memory");
   (*out)->engine = engine;
+  (*out)->serial = next_serial++;
   const InferBackend *be = infer_backend_get(engine->backend);
   if (be && be->stream_create) {
     InferStatus *st = be->stream_create(*out);

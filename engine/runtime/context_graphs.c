@@ -19,8 +19,11 @@
 #define GRAPHS_PER_CONTEXT 8
 
 struct InferGraphEntry {
-  uint64_t key;
-  void *stream;              /* the backend stream handle it was captured on */
+  uint64_t key;              /* hash of what follows, to skip most comparisons */
+  uint64_t stream;           /* serial of the InferStream it was captured on: a graph uses
+                              * that stream's workspace, freed with the stream */
+  InferShape *shapes;        /* per engine input, as captured */
+  void **addresses;          /* per io entry, as captured */
   int runs;                  /* eager runs so far */
   bool refused;              /* capture failed: stay eager */
   void *graph;               /* instantiated graph, or NULL */
@@ -38,7 +41,26 @@ void infer_context_set_cuda_graphs(InferContext *c, bool enabled) { c->graphs_of
 static void entry_clear(InferContext *c, InferGraphEntry *e) {
   if (e->graph) c->backend->graph_destroy(e->graph);
   free(e->views);
+  free(e->shapes);
+  free(e->addresses);
   memset(e, 0, sizeof *e);
+}
+
+static size_t shapes_bytes(const InferContext *c) {
+  return sizeof(InferShape) * (size_t)c->engine->n_inputs;
+}
+
+static size_t addresses_bytes(const InferContext *c) {
+  return sizeof(void *) * (size_t)c->engine->n_io;
+}
+
+/* The run the entry was made for: same stream, shapes and addresses (the
+ * hash only narrows the search; a graph replays the very pointers it saw). */
+static bool entry_matches(const InferContext *c, const InferGraphEntry *e, uint64_t key,
+                          uint64_t stream) {
+  return e->key == key && e->stream == stream && e->shapes && e->addresses &&
+         memcmp(e->shapes, c->input_shapes, shapes_bytes(c)) == 0 &&
+         memcmp(e->addresses, c->addresses, addresses_bytes(c)) == 0;
 }
 
 void infer_context_graphs_free(InferContext *c) {
@@ -48,18 +70,18 @@ void infer_context_graphs_free(InferContext *c) {
   c->graphs = NULL;
 }
 
-static uint64_t run_key(const InferContext *c, void *stream) {
+static uint64_t run_key(const InferContext *c, uint64_t stream) {
   uint64_t h = infer_hash64(&stream, sizeof stream, 0x6772617068ull);
-  h = infer_hash64(c->input_shapes, sizeof(InferShape) * (size_t)c->engine->n_inputs, h);
-  return infer_hash64(c->addresses, sizeof(void *) * (size_t)c->engine->n_io, h);
+  h = infer_hash64(c->input_shapes, shapes_bytes(c), h);
+  return infer_hash64(c->addresses, addresses_bytes(c), h);
 }
 
-static InferGraphEntry *entry_for(InferContext *c, uint64_t key, void *stream) {
+static InferGraphEntry *entry_for(InferContext *c, uint64_t key, uint64_t stream) {
   InferGraphEntry *free_slot = NULL, *oldest = &c->graphs[0];
   for (int i = 0; i < GRAPHS_PER_CONTEXT; i++) {
     InferGraphEntry *e = &c->graphs[i];
     if (e->runs || e->refused || e->graph) {
-      if (e->key == key && e->stream == stream) return e;
+      if (entry_matches(c, e, key, stream)) return e;
       if (e->last_use < oldest->last_use) oldest = e;
     } else if (!free_slot) {
       free_slot = e;
@@ -67,6 +89,14 @@ static InferGraphEntry *entry_for(InferContext *c, uint64_t key, void *stream) {
   }
   InferGraphEntry *e = free_slot ? free_slot : oldest;
   entry_clear(c, e);
+  e->shapes = malloc(shapes_bytes(c) + 1);
+  e->addresses = malloc(addresses_bytes(c) + 1);
+  if (!e->shapes || !e->addresses) {
+    entry_clear(c, e);
+    return NULL;
+  }
+  memcpy(e->shapes, c->input_shapes, shapes_bytes(c));
+  memcpy(e->addresses, c->addresses, addresses_bytes(c));
   e->key = key;
   e->stream = stream;
   return e;
@@ -110,7 +140,8 @@ InferStatus *infer_context_run_graphed(InferContext *c, InferStream *stream, boo
     c->graphs = calloc(GRAPHS_PER_CONTEXT, sizeof *c->graphs);
     if (!c->graphs) return NULL; /* eager runs need no graphs */
   }
-  InferGraphEntry *e = entry_for(c, run_key(c, stream->handle), stream->handle);
+  InferGraphEntry *e = entry_for(c, run_key(c, stream->serial), stream->serial);
+  if (!e) return NULL; /* out of host memory: run eagerly */
   e->last_use = ++c->graph_clock;
   if (e->refused) return NULL;
   if (!e->graph) {

@@ -74,6 +74,7 @@ struct InferEngine {
 struct InferStream {
   InferEngine *engine;
   void *handle;               /* the backend's stream (cudaStream_t), NULL on the CPU */
+  uint64_t serial;            /* unique per stream made in this process (handles get reused) */
 };
 
 /* A shape pass: per-tensor dtype, shape and (when known on the host) value. */

@@ -205,10 +205,6 @@ static InferStatus *plan_order(const InferNetwork *net, int32_t *order, int32_t 
   return NULL;
 }
 
-static bool is_constant(const InferTensorDef *t) {
-  return !t->is_input && t->producer < 0 && t->data != NULL;
-}
-
 /* Checks the engine holds only what a reader accepts back. */
 static InferStatus *check_engine(const InferEngine *e) {
   const InferNetwork *net = e->net;
@@ -221,7 +217,7 @@ static InferStatus *check_engine(const InferEngine *e) {
         d->dtype >= INFER_DTYPE_COUNT)
       return infer_status_new(INFER_ERR_INTERNAL, "serialize: tensor '%s' has a bad shape or type",
                               d->name);
-    if (is_constant(d)) {
+    if (infer_tensor_is_constant(d)) {
       int64_t n = infer_shape_numel(&d->shape);
       if (n < 0 || (size_t)n * infer_dtype_size(d->dtype) != d->nbytes ||
           infer_dtype_size(d->dtype) == 0)
@@ -254,7 +250,7 @@ static void write_tensors(Buf *b, const InferNetwork *net, const int32_t *order,
     uint32_t flags = 0;
     if (t->is_input) flags |= INFER_PLAN_TENSOR_INPUT;
     if (t->is_output) flags |= INFER_PLAN_TENSOR_OUTPUT;
-    if (is_constant(t)) flags |= INFER_PLAN_TENSOR_CONSTANT;
+    if (infer_tensor_is_constant(t)) flags |= INFER_PLAN_TENSOR_CONSTANT;
     if (t->shape_known) flags |= INFER_PLAN_TENSOR_SHAPE_KNOWN;
     put_string(b, t->name);
     put_u32(b, flags);

@@ -12,6 +12,7 @@
 
 #include "cpu_kernels.h" /* infer_pointwise_check: the program check all backends share */
 #include "cuda_common.cuh"
+#include "cuda_float_math.cuh"
 
 using namespace infer_cu;
 
@@ -32,74 +33,14 @@ struct PointwiseArgs {
   bool out_half;
 };
 
-__device__ __forceinline__ float sigmoid_f(float x) { return 1.f / (1.f + expf(-x)); }
-__device__ __forceinline__ float clamp01_f(float v) { return v < 0.f ? 0.f : (v > 1.f ? 1.f : v); }
-__device__ __forceinline__ float softplus_f(float x) {
-  return x > 0.f ? x + log1pf(expf(-x)) : log1pf(expf(x));
+/* Steps use the Unary/Binary layers' own formulas (the kinds a program may
+ * hold are checked by infer_pointwise_check). */
+__device__ __forceinline__ float unary_step(int kind, float a, float b, float x) {
+  return unary_float(kind, a, b, x);
 }
 
-/* The unary kinds a program may hold (infer_pointwise_unary_ok), in float. */
-__device__ float unary_step(int kind, float a, float b, float x) {
-  switch (kind) {
-    case INFER_UNARY_RELU: return x < 0.f ? 0.f : x;
-    case INFER_UNARY_LEAKY_RELU: return x < 0.f ? a * x : x;
-    case INFER_UNARY_CLIP: x = x < a ? a : x; return x > b ? b : x; /* max, then min */
-    case INFER_UNARY_SIGMOID: return sigmoid_f(x);
-    case INFER_UNARY_HARD_SIGMOID: return isnan(x) ? x : clamp01_f(a * x + b);
-    case INFER_UNARY_HARD_SWISH: return isnan(x) ? x : x * clamp01_f(x / 6.f + 0.5f);
-    case INFER_UNARY_TANH: return tanhf(x);
-    case INFER_UNARY_GELU:
-      if (a != 0.f) /* tanh approximation */
-        return 0.5f * x * (1.f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
-      return 0.5f * x * (1.f + erff(x * 0.7071067811865476f));
-    case INFER_UNARY_SILU: return x * sigmoid_f(x);
-    case INFER_UNARY_MISH: return x * tanhf(softplus_f(x));
-    case INFER_UNARY_ELU: return x < 0.f ? a * expm1f(x) : x;
-    case INFER_UNARY_SELU: return x <= 0.f ? b * a * expm1f(x) : b * x;
-    case INFER_UNARY_CELU: return isnan(x) ? x : fmaxf(x, 0.f) + fminf(0.f, a * expm1f(x / a));
-    case INFER_UNARY_SOFTPLUS: return softplus_f(x);
-    case INFER_UNARY_SOFTSIGN: return x / (1.f + fabsf(x));
-    case INFER_UNARY_THRESHOLDED_RELU: return x > a ? x : 0.f;
-    case INFER_UNARY_SHRINK: return x < -b ? x + a : (x > b ? x - a : 0.f);
-    case INFER_UNARY_EXP: return expf(x);
-    case INFER_UNARY_LOG: return logf(x);
-    case INFER_UNARY_SQRT: return sqrtf(x);
-    case INFER_UNARY_NEG: return -x;
-    case INFER_UNARY_ABS: return fabsf(x);
-    case INFER_UNARY_RECIPROCAL: return 1.f / x;
-    case INFER_UNARY_ERF: return erff(x);
-    case INFER_UNARY_FLOOR: return floorf(x);
-    case INFER_UNARY_CEIL: return ceilf(x);
-    case INFER_UNARY_ROUND: return rintf(x); /* half to even */
-    case INFER_UNARY_SIGN: return isnan(x) ? x : (x > 0.f ? 1.f : (x < 0.f ? -1.f : 0.f));
-    case INFER_UNARY_SIN: return sinf(x);
-    case INFER_UNARY_COS: return cosf(x);
-    case INFER_UNARY_TAN: return tanf(x);
-    case INFER_UNARY_ASIN: return asinf(x);
-    case INFER_UNARY_ACOS: return acosf(x);
-    case INFER_UNARY_ATAN: return atanf(x);
-    case INFER_UNARY_SINH: return sinhf(x);
-    case INFER_UNARY_COSH: return coshf(x);
-    case INFER_UNARY_ASINH: return asinhf(x);
-    case INFER_UNARY_ACOSH: return acoshf(x);
-    case INFER_UNARY_ATANH: return atanhf(x);
-    default: return x; /* NONE: a Cast, only the step's rounding */
-  }
-}
-
-/* The binary kinds a program may hold (infer_pointwise_binary_ok). */
-__device__ float binary_step(int kind, float a, float b) {
-  switch (kind) {
-    case INFER_BINARY_ADD: return a + b;
-    case INFER_BINARY_SUB: return a - b;
-    case INFER_BINARY_MUL: return a * b;
-    case INFER_BINARY_DIV: return a / b;
-    case INFER_BINARY_POW: return powf(a, b);
-    case INFER_BINARY_MIN: return isnan(a) || isnan(b) ? a + b : (a < b ? a : b);
-    case INFER_BINARY_MAX: return isnan(a) || isnan(b) ? a + b : (a > b ? a : b);
-    case INFER_BINARY_PRELU: return a < 0.f ? a * b : a;
-    default: return 0.f;
-  }
+__device__ __forceinline__ float binary_step(int kind, float a, float b) {
+  return binary_float(kind, a, b);
 }
 
 __device__ __forceinline__ float operand(const InferPointwiseRef &r, const float *x,
