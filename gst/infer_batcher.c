@@ -11,10 +11,12 @@
  * instance's preprocessing stream, straight into the batch buffer; each
  * batch buffer has its own context and stream (its outputs stay valid while
  * the next batch runs, and a CUDA graph is replayed at its fixed input
- * address). The worker starts a batch (waits for the preprocessing queued
- * so far, enqueues) and finishes the oldest running one (synchronizes its
- * stream, downloads the outputs, calls back) while the GPU runs the next:
- * batches are started and finished in order. */
+ * address). The worker starts a batch (makes its stream wait, on the
+ * device, for the preprocessing queued so far, enqueues the run and the
+ * download of its outputs into pinned memory) and finishes the oldest
+ * running one (synchronizes its stream, calls back) while the GPU runs the
+ * next: batches are started and finished in order, and the worker's only
+ * host wait per batch is for results that are due. */
 #include "infer_batcher.h"
 
 #include <string.h>
@@ -35,6 +37,12 @@ typedef struct InferBatch {
   InferContext *ctx; /* device preprocessing: the batch's own context and stream */
   InferStream *stream;
   gint bound_batch;  /* batch size bound on ctx (dynamic models) */
+  /* device preprocessing: the outputs, downloaded on `stream` behind the
+     run into pinned memory (n_outputs each; the views' data are host_out) */
+  InferTensorView *out_views;
+  void **host_out;
+  gsize *host_out_bytes;
+  gint n_out;
   InferStatus *start_error;
   InferSlot *slots;
   gint capacity, reserved, filled;
@@ -77,6 +85,10 @@ static void free_batches(InferInstance *inst) {
     InferBatch *b = &inst->batches[i];
     infer_stream_release(b->stream); /* waits for its work */
     infer_context_release(b->ctx);
+    for (gint j = 0; j < b->n_out; j++) infer_cuda_host_free(b->host_out[j]);
+    g_free(b->host_out);
+    g_free(b->host_out_bytes);
+    g_free(b->out_views);
     if (b->input) infer_engine_mfree(b->engine, b->input);
     infer_status_free(b->start_error);
     g_free(b->staging);
@@ -142,6 +154,12 @@ static InferStatus *prepare_model(InferInstance *inst, InferModel *m) {
     if (!on_device) memset(b->input, 0, item * (gsize)m->batch);
     b->staging = on_device && !device_pp ? g_malloc0(item * (gsize)m->batch) : NULL;
     b->slots = g_new0(InferSlot, m->batch);
+    if (device_pp) {
+      b->n_out = m->n_outputs;
+      b->out_views = g_new0(InferTensorView, MAX(m->n_outputs, 1));
+      b->host_out = g_new0(void *, MAX(m->n_outputs, 1));
+      b->host_out_bytes = g_new0(gsize, MAX(m->n_outputs, 1));
+    }
     g_queue_push_tail(&inst->free_q, b);
   }
   return NULL;
@@ -156,27 +174,56 @@ static void close_filling(InferInstance *inst) {
   g_cond_signal(&inst->work_cond);
 }
 
+/* Queues the download of every output of the run just enqueued on the
+ * batch's stream (pinned buffers grow to the largest output seen). */
+static InferStatus *queue_downloads(const InferModel *m, InferBatch *b) {
+  void *stream = infer_stream_native_handle(b->stream);
+  for (gint i = 0; i < b->n_out; i++) {
+    InferTensorView *v = &b->out_views[i];
+    INFER_TRY(infer_context_get_output(b->ctx, m->output_names[i], v));
+    int64_t numel = infer_shape_numel(&v->shape);
+    gsize bytes = numel > 0 ? (gsize)numel * infer_dtype_size(v->dtype) : 0;
+    const void *src = v->data;
+    v->data = b->host_out[i];
+    if (bytes == 0 || !src) continue;
+    if (bytes > b->host_out_bytes[i]) {
+      infer_cuda_host_free(b->host_out[i]);
+      b->host_out[i] = NULL;
+      b->host_out_bytes[i] = 0;
+      INFER_TRY(infer_cuda_host_alloc(bytes, &b->host_out[i]));
+      b->host_out_bytes[i] = bytes;
+      v->data = b->host_out[i];
+    }
+    INFER_TRY(infer_cuda_download_async(v->data, src, bytes, stream));
+  }
+  return NULL;
+}
+
 /* Queues the batch (runs it, on the CPU); an error is kept for finish_batch. */
 static void start_batch(InferInstance *inst, InferBatch *b) {
   const InferModel *m = inst->model;
   InferContext *ctx = b->ctx ? b->ctx : inst->ctx;
   gint *bound = b->ctx ? &b->bound_batch : &inst->bound_batch;
   gint N = m->dynamic_batch ? b->reserved : m->batch;
+  InferStream *stream = b->stream ? b->stream : inst->stream;
   InferStatus *st = NULL;
-  /* the items' kernels are on the preprocessing stream: they must have run
-     before the engine's stream reads the batch */
-  if (inst->device) st = infer_cuda_queue_wait(inst->cuda);
+  /* the items' kernels are on the preprocessing stream: the engine's stream
+     waits for them on the device */
+  if (inst->device)
+    st = infer_cuda_queue_order_before(inst->cuda, infer_stream_native_handle(stream));
   if (!st && m->dynamic_batch && *bound != N) {
     InferShape shape = infer_model_input_shape(m, N);
     st = infer_context_set_input_shape(ctx, m->input_name, &shape);
     *bound = st ? -1 : N;
   }
   if (!st) st = infer_context_set_tensor_address(ctx, m->input_name, b->input);
-  if (!st) st = infer_context_enqueue(ctx, b->stream ? b->stream : inst->stream);
+  if (!st) st = infer_context_enqueue(ctx, stream);
+  if (!st && inst->device) st = queue_downloads(m, b);
   b->start_error = st;
 }
 
-/* Waits for a started batch, downloads its outputs and calls every slot back. */
+/* Waits for a started batch (and its outputs on the host) and calls every
+ * slot back. */
 static void finish_batch(InferInstance *inst, InferBatch *b) {
   const InferModel *m = inst->model;
   InferContext *ctx = b->ctx ? b->ctx : inst->ctx;
@@ -189,6 +236,10 @@ static void finish_batch(InferInstance *inst, InferBatch *b) {
   GPtrArray *host = g_ptr_array_new_with_free_func(g_free);
   for (gint i = 0; i < m->n_outputs && !st; i++) {
     outs[i].name = m->output_names[i];
+    if (inst->device) { /* downloaded behind the run (queue_downloads) */
+      outs[i].view = b->out_views[i];
+      continue;
+    }
     st = infer_context_get_output(ctx, m->output_names[i], &outs[i].view);
     int64_t numel = st ? 0 : infer_shape_numel(&outs[i].view.shape);
     if (!st && device && numel > 0 && outs[i].view.data) {

@@ -73,10 +73,29 @@ void infer_cuda_queue_free(InferCudaQueue *q) {
 
 void *infer_cuda_queue_stream(InferCudaQueue *q) { return q ? (void *)q->stream : NULL; }
 
-InferStatus *infer_cuda_queue_wait(InferCudaQueue *q) {
+InferStatus *infer_cuda_queue_order_before(InferCudaQueue *q, void *stream) {
+  /* the wait takes the event's state now: recording it again for the next
+     batch does not change what this stream waits for */
   cudaError_t err = cudaEventRecord(q->mark, q->stream);
-  if (err == cudaSuccess) err = cudaEventSynchronize(q->mark);
-  return err == cudaSuccess ? NULL : cuda_error("preprocessing on the GPU", err);
+  if (err == cudaSuccess) err = cudaStreamWaitEvent((cudaStream_t)stream, q->mark, 0);
+  return err == cudaSuccess ? NULL : cuda_error("ordering the batch after its preprocessing", err);
+}
+
+/* ---- results ------------------------------------------------------------------------------ */
+
+InferStatus *infer_cuda_host_alloc(gsize bytes, void **out) {
+  *out = NULL;
+  cudaError_t err = cudaMallocHost(out, bytes ? bytes : 1);
+  return err == cudaSuccess ? NULL : cuda_error("allocating pinned memory for the results", err);
+}
+
+void infer_cuda_host_free(void *ptr) {
+  if (ptr) cudaFreeHost(ptr);
+}
+
+InferStatus *infer_cuda_download_async(void *dst, const void *src, gsize bytes, void *stream) {
+  cudaError_t err = cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, (cudaStream_t)stream);
+  return err == cudaSuccess ? NULL : cuda_error("downloading the results", err);
 }
 
 /* ---- uploads ---------------------------------------------------------------------------- */
@@ -325,9 +344,19 @@ void *infer_cuda_queue_stream(InferCudaQueue *q) {
   (void)q;
   return NULL;
 }
-InferStatus *infer_cuda_queue_wait(InferCudaQueue *q) {
-  (void)q;
+InferStatus *infer_cuda_queue_order_before(InferCudaQueue *q, void *stream) {
+  (void)q, (void)stream;
   return NULL;
+}
+InferStatus *infer_cuda_host_alloc(gsize bytes, void **out) {
+  (void)bytes;
+  *out = NULL;
+  return infer_status_new(INFER_ERR_UNSUPPORTED, "built without the CUDA backend");
+}
+void infer_cuda_host_free(void *ptr) { (void)ptr; }
+InferStatus *infer_cuda_download_async(void *dst, const void *src, gsize bytes, void *stream) {
+  (void)dst, (void)src, (void)bytes, (void)stream;
+  return infer_status_new(INFER_ERR_UNSUPPORTED, "built without the CUDA backend");
 }
 InferCudaUploader *infer_cuda_uploader_new(void) { return NULL; }
 void infer_cuda_uploader_free(InferCudaUploader *u) { (void)u; }

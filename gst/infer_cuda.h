@@ -36,10 +36,20 @@ typedef struct InferCudaQueue InferCudaQueue;
 InferStatus *infer_cuda_queue_new(InferCudaQueue **out);
 void infer_cuda_queue_free(InferCudaQueue *q);
 void *infer_cuda_queue_stream(InferCudaQueue *q); /* cudaStream_t */
-/* Waits until everything queued so far has run (the worker, once per
- * batch, before the engine reads the batch: the engine's stream is not
- * reachable from here, so the order is kept on the host). */
-InferStatus *infer_cuda_queue_wait(InferCudaQueue *q);
+/* Makes the work queued later on `stream` (an engine stream, from
+ * infer_stream_native_handle) wait, on the device, for everything queued
+ * on the preprocessing stream so far: the worker calls it once per batch
+ * before the engine reads the batch, and never waits on the host. */
+InferStatus *infer_cuda_queue_order_before(InferCudaQueue *q, void *stream);
+
+/* ---- results ----------------------------------------------------------------------------- */
+
+/* Pinned host memory, so that the outputs' download can be queued on the
+ * engine's stream behind the run and overlap with the next batch. */
+InferStatus *infer_cuda_host_alloc(gsize bytes, void **out);
+void infer_cuda_host_free(void *ptr);
+/* Queues a device-to-host copy on `stream`; `dst` is pinned. */
+InferStatus *infer_cuda_download_async(void *dst, const void *src, gsize bytes, void *stream);
 
 /* ---- uploads from system memory -------------------------------------------------------- */
 

@@ -112,7 +112,8 @@ qps=$(sed -n 's/^Throughput: \([0-9.]*\) qps.*/\1/p' "$OUT/inferexec.log" | tail
 eng=$(awk -v q="$qps" -v b="$BATCH" 'BEGIN { printf "%.1f", q * b }')
 echo "engine: $eng images/s ($qps batches/s)"
 
-ratio=$(awk -v a="$el_fps" -v b="$eng" 'BEGIN { printf "%.1f", b > 0 ? 100 * a / b : 0 }')
+# parenthesized: a bare '>' in awk's printf arguments redirects the output
+ratio=$(awk -v a="$el_fps" -v b="$eng" 'BEGIN { printf "%.1f", (b > 0 ? 100 * a / b : 0) }')
 verdict=$(awk -v r="$ratio" 'BEGIN { print (r >= 90 ? "meets" : "below") }')
 echo "RESULT element $el_fps frames/s, engine $eng images/s: $ratio% of the engine ($verdict the 90% goal)"
 

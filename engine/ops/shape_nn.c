@@ -191,7 +191,7 @@ InferStatus *infer_shape_conv(const InferOpCall *c) {
   if (p->has_residual && (res < 2 || !infer_call_has_input(c, res)))
     return NN_INVALID(c, "the fused residual input is missing");
   int bias = infer_call_has_input(c, 2) && res != 2 ? 2 : -1;
-  int64_t group;
+  int64_t group = 1; /* set by conv_check_inputs; the value quiets -O3 -Wmaybe-uninitialized */
   INFER_TRY(conv_check_inputs(c, p, bias, &group));
   const InferShape *xs = &c->in[0].shape, *ws = &c->in[1].shape;
   INFER_TRY(check_index_space(c, xs, "x"));
@@ -231,7 +231,7 @@ InferStatus *infer_shape_deconv(const InferOpCall *c) {
   if (p->has_residual)
     return nn_error(c, INFER_ERR_UNSUPPORTED, "a fused residual input is not supported");
   int bias = infer_call_has_input(c, 2) ? 2 : -1;
-  int64_t group;
+  int64_t group = 1; /* set by conv_check_inputs; the value quiets -O3 -Wmaybe-uninitialized */
   INFER_TRY(conv_check_inputs(c, p, bias, &group));
   const InferShape *xs = &c->in[0].shape, *ws = &c->in[1].shape;
   INFER_TRY(check_index_space(c, xs, "x"));

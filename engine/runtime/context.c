@@ -228,6 +228,10 @@ InferStatus *infer_stream_synchronize(InferStream *stream) {
   return infer_backend_get(stream->engine->backend)->synchronize(stream);
 }
 
+void *infer_stream_native_handle(const InferStream *stream) {
+  return stream ? stream->handle : NULL;
+}
+
 void infer_stream_release(InferStream *stream) {
   if (!stream) return;
   const InferBackend *be = infer_backend_get(stream->engine->backend);

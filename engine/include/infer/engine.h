@@ -205,6 +205,12 @@ InferStatus *infer_engine_copy_to_host(const InferEngine *engine, void *dst, con
 InferStatus *infer_stream_create(InferEngine *engine, InferStream **out);
 InferStatus *infer_stream_synchronize(InferStream *stream);
 void infer_stream_release(InferStream *stream);
+/* The backend's own stream (a cudaStream_t on CUDA; NULL on the CPU), for
+ * callers that order their own device work with the engine's: e.g. make it
+ * wait on an event recorded after their preprocessing kernels, or queue
+ * asynchronous copies of the outputs behind the run. The stream stays
+ * owned by `stream`. */
+void *infer_stream_native_handle(const InferStream *stream);
 
 const char *infer_version_string(void); /* "0.1.0" */
 
