@@ -104,28 +104,17 @@ static unsigned precision_flags(GstInferPrecision p) {
 /* Options from the settings (strings owned by `keep`, a copy). Object lock. */
 static void instance_options(const GstInferSettings *s, InferInstanceOptions *o) {
   memset(o, 0, sizeof *o);
-  o->model.model_path = s->model;
+  gst_infer_model_settings_options(&s->model, &o->model);
   o->model.engine_cache = s->engine_cache;
-  o->model.backend = s->backend;
-  o->model.device_id = s->device_id;
   o->model.precisions = precision_flags(s->precision);
   o->model.calibration_cache = s->calibration_cache;
   o->model.batch_size = (gint)s->batch_size;
-  o->model.layout = s->input_layout;
   o->batch_timeout_us = s->batch_timeout_us;
 }
 
 static void copy_settings(GstInfer *self, GstInferSettings *copy) {
   GST_OBJECT_LOCK(self);
-  *copy = self->settings;
-  copy->model = g_strdup(self->settings.model);
-  copy->engine_cache = g_strdup(self->settings.engine_cache);
-  copy->calibration_cache = g_strdup(self->settings.calibration_cache);
-  copy->labels = g_strdup(self->settings.labels);
-  copy->instance_id = g_strdup(self->settings.instance_id);
-  copy->object_class = g_strdup(self->settings.object_class);
-  copy->mean = g_strdup(self->settings.mean);
-  copy->std = g_strdup(self->settings.std);
+  gst_infer_settings_copy(copy, &self->settings);
   GST_OBJECT_UNLOCK(self);
 }
 
@@ -138,11 +127,9 @@ static gboolean settings_error(GstInfer *self, const gchar *prop, const gchar *r
 
 static gboolean prepare_settings(GstInfer *self, const GstInferSettings *s) {
   gchar *reason = NULL;
-  gboolean ok = TRUE;
-  if (!gst_infer_parse_triplet(s->mean, self->mean, FALSE, &reason))
-    ok = settings_error(self, "mean", reason);
-  else if (!gst_infer_parse_triplet(s->std, self->std, TRUE, &reason))
-    ok = settings_error(self, "std", reason);
+  const gchar *prop = NULL;
+  gboolean ok = gst_infer_model_settings_preprocess(&s->model, &self->pp, &prop, &reason);
+  if (!ok) settings_error(self, prop, reason);
   g_free(reason);
   if (!ok) return FALSE;
   if (s->labels && *s->labels) {
@@ -158,18 +145,6 @@ static gboolean prepare_settings(GstInfer *self, const GstInferSettings *s) {
     self->object_classes = g_strsplit(s->object_class, ",", -1);
     for (gchar **c = self->object_classes; *c; c++) g_strstrip(*c);
   }
-  InferPreprocessParams *p = &self->pp;
-  infer_preprocess_defaults(p, 1, 1);
-  p->order = s->input_order;
-  p->interp = s->interpolation;
-  p->keep_aspect = s->keep_aspect;
-  p->pad_symmetric = s->padding == GST_INFER_PADDING_SYMMETRIC;
-  p->pad_value = (float)s->pad_value;
-  p->scale = (float)s->scale;
-  for (int c = 0; c < 3; c++) {
-    p->mean[c] = self->mean[c];
-    p->std[c] = self->std[c];
-  }
   return TRUE;
 }
 
@@ -179,22 +154,13 @@ static gboolean check_model(GstInfer *self, const InferModel *m, gboolean fatal)
   GError *err = NULL;
   gchar *debug = NULL;
   gboolean ok = infer_results_check(m, &ds, &err, &debug);
-  GST_OBJECT_LOCK(self);
-  InferChannelOrder order = self->settings.input_order;
-  GST_OBJECT_UNLOCK(self);
-  if (ok && m->channels == 3 && order == INFER_ORDER_GRAY) {
-    g_set_error(&err, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
-                "property input-order=gray, but the model '%s' (property model) takes 3 channels",
-                m->path);
-    ok = FALSE;
-  }
-  if (ok && m->input_dtype == INFER_DTYPE_U8) {
+  if (ok) {
+    GstInferModelSettings ms;
     GST_OBJECT_LOCK(self);
-    gdouble scale = self->settings.scale;
+    gst_infer_model_settings_copy(&ms, &self->settings.model);
     GST_OBJECT_UNLOCK(self);
-    if (scale < 0.5)
-      GST_WARNING_OBJECT(self, "the model '%s' takes u8 pixels but scale is %g: set scale=1 "
-                         "for raw 0..255 values", m->path, scale);
+    ok = gst_infer_model_settings_check(&ms, m, &err);
+    gst_infer_model_settings_clear(&ms);
   }
   if (!ok) {
     if (fatal)
@@ -214,7 +180,7 @@ static gboolean gst_infer_start(GstInfer *self) {
   if (ok) {
     InferInstanceOptions o;
     instance_options(&s, &o);
-    ProgressCtx pc = {self, s.model};
+    ProgressCtx pc = {self, s.model.path};
     InferInstance *inst = NULL;
     const InferModel *loaded = NULL;
     GError *err = NULL;
@@ -234,7 +200,7 @@ static gboolean gst_infer_start(GstInfer *self) {
       ok = check_model(self, infer_instance_model(inst), TRUE);
     }
   }
-  self->device_id = s.device_id;
+  self->device_id = s.model.device_id;
   gst_infer_settings_clear(&s);
   self->frame_count = 0;
   self->logged_memory_path = FALSE;
@@ -277,7 +243,7 @@ static gpointer loader_main(gpointer data) {
   GstInfer *self = r->self;
   InferInstanceOptions o;
   instance_options(&r->settings, &o);
-  ProgressCtx pc = {self, r->settings.model};
+  ProgressCtx pc = {self, r->settings.model.path};
   InferModel *m = NULL;
   GError *err = NULL;
   gchar *debug = NULL;
@@ -309,8 +275,8 @@ void gst_infer_start_model_swap(GstInfer *self, const gchar *path) {
   r->self = gst_object_ref(self);
   r->inst = self->inst;
   copy_settings(self, &r->settings);
-  g_free(r->settings.model);
-  r->settings.model = g_strdup(path);
+  g_free(r->settings.model.path);
+  r->settings.model.path = g_strdup(path);
   GST_INFO_OBJECT(self, "loading the model '%s' in the background", path);
   self->loader = g_thread_new("infer-loader", loader_main, r);
   g_mutex_unlock(&self->model_lock);
@@ -322,8 +288,8 @@ void gst_infer_start_model_swap(GstInfer *self, const gchar *path) {
  * (nvh264dec) look for one when they open, before the model is loaded. */
 static void cuda_context_open(GstInfer *self) {
   GST_OBJECT_LOCK(self);
-  gboolean gpu = self->settings.backend != INFER_BACKEND_CPU;
-  gint device = self->settings.device_id;
+  gboolean gpu = self->settings.model.backend != INFER_BACKEND_CPU;
+  gint device = self->settings.model.device_id;
   GST_OBJECT_UNLOCK(self);
   if (gpu && infer_cuda_gst_built() && !self->cuda_context)
     self->cuda_context = infer_cuda_gst_context_new(device);

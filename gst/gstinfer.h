@@ -3,7 +3,9 @@
  *
  * Code layout:
  *   gstinfer.c         type, life cycle (start/stop), model loading and swaps
- *   infer_properties.c the property table, enums, settings parsing
+ *   infer_properties.c the element's own properties, enums, label files
+ *   infer_model_properties.c  model and preprocessing properties (shared with
+ *                      infercalib)
  *   infer_pads.c       chain, events, queries and the src task (ordering)
  *   infer_results.c    decoding outputs per frame, attaching metas
  *   infer_batcher.c    shared model instances, batches, worker thread
@@ -18,6 +20,7 @@
 #include "infer_batcher.h"
 #include "infer_cuda.h"
 #include "infer_model.h"
+#include "infer_model_properties.h"
 
 G_BEGIN_DECLS
 
@@ -29,14 +32,11 @@ typedef enum { GST_INFER_PRECISION_FP32, GST_INFER_PRECISION_FP16, GST_INFER_PRE
 typedef enum { GST_INFER_MODEL_AUTO, GST_INFER_MODEL_CLASSIFIER, GST_INFER_MODEL_DETECTOR,
                GST_INFER_MODEL_RAW } GstInferModelType;
 typedef enum { GST_INFER_PROCESS_FRAME, GST_INFER_PROCESS_ROI } GstInferProcessMode;
-typedef enum { GST_INFER_PADDING_SYMMETRIC, GST_INFER_PADDING_BOTTOM_RIGHT } GstInferPadding;
 
 /* Property values, under the object lock. */
 typedef struct GstInferSettings {
-  gchar *model, *engine_cache, *calibration_cache, *labels, *instance_id, *object_class;
-  gchar *mean, *std;
-  InferBackendKind backend;
-  gint device_id;
+  GstInferModelSettings model;  /* model, backend, device, preprocessing */
+  gchar *engine_cache, *calibration_cache, *labels, *instance_id, *object_class;
   GstInferPrecision precision;
   guint batch_size;
   guint64 batch_timeout_us;
@@ -50,13 +50,6 @@ typedef struct GstInferSettings {
   gboolean repeat_last;
   GstInferProcessMode process_mode;
   guint min_object_size, max_object_size;
-  InferChannelOrder input_order;
-  gboolean keep_aspect;
-  GstInferPadding padding;
-  InferInterp interpolation;
-  gdouble pad_value;
-  gdouble scale;
-  GstInferInputLayout input_layout;
 } GstInferSettings;
 
 /* What decoding needs, copied from the settings per batch. */
@@ -100,7 +93,6 @@ struct _GstInfer {
   InferInstance *inst;
   InferClient client;
   GPtrArray *labels;            /* gchar*, or NULL */
-  gfloat mean[3], std[3];
   gchar **object_classes;       /* roi mode filter, NULL: every object */
   InferPreprocessParams pp;     /* normalization (sizes come from the model) */
   GMutex model_lock;            /* the loader thread */
@@ -135,12 +127,11 @@ struct _GstInfer {
 void gst_infer_install_properties(GObjectClass *klass);
 void gst_infer_settings_init(GstInferSettings *s);
 void gst_infer_settings_clear(GstInferSettings *s);
+/* A copy with its own strings (clear it). */
+void gst_infer_settings_copy(GstInferSettings *dst, const GstInferSettings *src);
 void gst_infer_set_property(GObject *object, guint prop_id, const GValue *value,
                             GParamSpec *pspec);
 void gst_infer_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec);
-/* "r,g,b" or one value for all three; FALSE with a reason when malformed. */
-gboolean gst_infer_parse_triplet(const gchar *text, gfloat out[3], gboolean nonzero,
-                                 gchar **reason);
 /* One label per line; NULL with error when the file cannot be read. */
 GPtrArray *gst_infer_read_labels(const gchar *path, GError **error);
 

@@ -54,25 +54,19 @@ gchar *infer_model_plan_path(const InferModelOptions *o) {
 
 /* ---- the model's input and outputs ------------------------------------------ */
 
-static gboolean describe_input(InferModel *m, const InferModelOptions *o, GError **error,
-                               gchar **debug) {
-  InferEngine *e = m->engine;
-  int n_io = infer_engine_num_io(e), n_in = 0, in = -1;
-  for (int i = 0; i < n_io; i++)
-    if (infer_engine_io_is_input(e, i)) {
-      n_in++;
-      if (in < 0) in = i;
-    }
+/* The image input from its name, shape and type (n_in: the number of
+ * inputs, which must be one), from an engine or a network. */
+static gboolean describe_input_as(InferModel *m, const InferModelOptions *o, int n_in,
+                                  const char *name, InferShape s, InferDType dt, GError **error,
+                                  gchar **debug) {
   if (n_in != 1)
     return fail(error, debug, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT, NULL,
                 "model '%s' (property model) has %d inputs; infer needs exactly one image "
                 "input [N,C,H,W] or [N,H,W,C]",
                 m->path, n_in);
-  InferShape s = infer_engine_io_shape(e, in);
-  InferDType dt = infer_engine_io_dtype(e, in);
   char sh[128];
   infer_shape_str(&s, sh, sizeof sh);
-  m->input_name = g_strdup(infer_engine_io_name(e, in));
+  m->input_name = g_strdup(name);
   if (dt != INFER_DTYPE_F32 && dt != INFER_DTYPE_F16 && dt != INFER_DTYPE_U8)
     return fail(error, debug, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT, NULL,
                 "model '%s' (property model): input '%s' has element type %s; an image input "
@@ -115,6 +109,20 @@ static gboolean describe_input(InferModel *m, const InferModelOptions *o, GError
                   m->path, m->batch, o->batch_size, m->batch);
   }
   return TRUE;
+}
+
+static gboolean describe_input(InferModel *m, const InferModelOptions *o, GError **error,
+                               gchar **debug) {
+  InferEngine *e = m->engine;
+  int n_io = infer_engine_num_io(e), n_in = 0, in = -1;
+  for (int i = 0; i < n_io; i++)
+    if (infer_engine_io_is_input(e, i)) {
+      n_in++;
+      if (in < 0) in = i;
+    }
+  if (n_in != 1) return describe_input_as(m, o, n_in, NULL, (InferShape){0}, 0, error, debug);
+  return describe_input_as(m, o, n_in, infer_engine_io_name(e, in), infer_engine_io_shape(e, in),
+                           infer_engine_io_dtype(e, in), error, debug);
 }
 
 InferShape infer_model_input_shape(const InferModel *m, gint n) {
@@ -301,6 +309,23 @@ static gboolean use_device(const InferModelOptions *o, GError **error, gchar **d
   return ok;
 }
 
+/* The element's message for a failed parse or build of the model. */
+static void model_error(const InferModel *m, const InferStatus *st, GError **error,
+                        gchar **debug) {
+  InferStatusCode code = infer_status_code(st);
+  if (code == INFER_ERR_IO)
+    fail(error, debug, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ, st,
+         "cannot read the model '%s' (property model): %s", m->path, infer_status_message(st));
+  else if (code == INFER_ERR_PARSE)
+    fail(error, debug, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ, st,
+         "the model '%s' (property model) is not a valid ONNX model: %s", m->path,
+         infer_status_message(st));
+  else
+    fail(error, debug, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_INIT, st,
+         "cannot build an engine for the model '%s' (property model): %s", m->path,
+         infer_status_message(st));
+}
+
 gboolean infer_model_load(const InferModelOptions *o, InferModelProgressFn progress,
                           gpointer user, InferModel **out, GError **error, gchar **debug) {
   *out = NULL;
@@ -344,18 +369,7 @@ gboolean infer_model_load(const InferModelOptions *o, InferModelProgressFn progr
   GST_INFO("model '%s': rebuilding engine: %s", m->path, reason);
   InferStatus *st = build_engine(o, &relay, &m->engine);
   if (st) {
-    InferStatusCode code = infer_status_code(st);
-    if (code == INFER_ERR_IO)
-      fail(error, debug, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ, st,
-           "cannot read the model '%s' (property model): %s", m->path, infer_status_message(st));
-    else if (code == INFER_ERR_PARSE)
-      fail(error, debug, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ, st,
-           "the model '%s' (property model) is not a valid ONNX model: %s", m->path,
-           infer_status_message(st));
-    else
-      fail(error, debug, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_INIT, st,
-           "cannot build an engine for the model '%s' (property model): %s", m->path,
-           infer_status_message(st));
+    model_error(m, st, error, debug);
     infer_status_free(st);
     goto failed;
   }
@@ -391,6 +405,37 @@ gboolean infer_model_load(const InferModelOptions *o, InferModelProgressFn progr
 
 failed:
   g_free(reason);
+  infer_model_free(m);
+  return FALSE;
+}
+
+gboolean infer_model_describe(const InferModelOptions *o, InferNetwork **net, InferModel **out,
+                              GError **error, gchar **debug) {
+  *out = NULL;
+  *net = NULL;
+  if (debug) *debug = NULL;
+  guint64 hash = 0;
+  if (!read_model(o, &hash, error, debug)) return FALSE;
+  InferModel *m = g_new0(InferModel, 1);
+  m->path = g_strdup(o->model_path);
+  m->source_hash = hash;
+  m->class_output = -1;
+  InferStatus *st = infer_onnx_parse_file(o->model_path, net);
+  if (st) {
+    model_error(m, st, error, debug);
+    infer_status_free(st);
+  } else {
+    int n_in = infer_network_num_inputs(*net);
+    InferTensorId t = n_in == 1 ? infer_network_input(*net, 0) : 0;
+    if (describe_input_as(m, o, n_in, n_in == 1 ? infer_network_tensor_name(*net, t) : NULL,
+                          n_in == 1 ? infer_network_tensor_shape(*net, t) : (InferShape){0},
+                          n_in == 1 ? infer_network_tensor_dtype(*net, t) : 0, error, debug)) {
+      *out = m;
+      return TRUE;
+    }
+  }
+  infer_network_release(*net);
+  *net = NULL;
   infer_model_free(m);
   return FALSE;
 }

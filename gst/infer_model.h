@@ -78,6 +78,13 @@ gboolean infer_model_load(const InferModelOptions *o, InferModelProgressFn progr
                           gpointer user, InferModel **out, GError **error, gchar **debug);
 void infer_model_free(InferModel *m);
 
+/* Parses the model and describes its image input (path, input name, type,
+ * layout, channels, size, batch) without building an engine, for callers
+ * that build their own: *out has no engine and no outputs. Errors as
+ * infer_model_load's. The network is the caller's (infer_network_release). */
+gboolean infer_model_describe(const InferModelOptions *o, InferNetwork **net, InferModel **out,
+                              GError **error, gchar **debug);
+
 /* The plan file for these options: engine-cache itself, or, when it names
  * a folder (exists as one, or ends with '/'),
  * <folder>/<model basename>-<16 hex digits of the options' hash>.plan.

@@ -1,24 +1,14 @@
-/* The infer element's properties: enums, the table (every property with a
- * blurb, range and default), get/set, and parsing of mean/std strings and
- * label files. */
-#include <float.h>
-#include <math.h>
-#include <stdlib.h>
+/* The infer element's own properties: enums, the table (every property
+ * with a blurb, range and default), get/set, and label files. The model and
+ * preprocessing properties it shares with infercalib are in
+ * infer_model_properties.c. */
 #include <string.h>
 
 #include "gstinfer.h"
-#include "infer/plugin.h"
-
-/* The plugins property lives in the object's data, not in the settings:
- * the libraries it names are loaded into the process when it is set. */
-#define PLUGINS_KEY "gst-infer-plugins"
 
 enum {
   PROP_0,
-  PROP_MODEL,
   PROP_ENGINE_CACHE,
-  PROP_BACKEND,
-  PROP_DEVICE_ID,
   PROP_PRECISION,
   PROP_CALIBRATION_CACHE,
   PROP_BATCH_SIZE,
@@ -39,22 +29,13 @@ enum {
   PROP_OBJECT_CLASS,
   PROP_MIN_OBJECT_SIZE,
   PROP_MAX_OBJECT_SIZE,
-  PROP_INPUT_ORDER,
-  PROP_KEEP_ASPECT_RATIO,
-  PROP_PADDING,
-  PROP_PAD_VALUE,
-  PROP_INTERPOLATION,
-  PROP_MEAN,
-  PROP_STD,
-  PROP_SCALE,
-  PROP_INPUT_LAYOUT,
-  PROP_PLUGINS,
+  /* model, backend, ..., plugins: infer_model_properties.h */
+  PROP_MODEL_FIRST,
 };
+#define PROP_MODEL GST_INFER_MODEL_PROP_MODEL(PROP_MODEL_FIRST)
 
 #define DEFAULT_THRESHOLD 0.3f
 #define DEFAULT_NMS_IOU 0.45f
-#define DEFAULT_SCALE (1.0 / 255.0)
-#define DEFAULT_PAD_VALUE 114.0
 
 /* ---- enums --------------------------------------------------------------------- */
 
@@ -69,10 +50,6 @@ enum {
     return type;                                                 \
   }
 
-DEFINE_ENUM(backend_type, "GstInferBackend",
-            {INFER_BACKEND_AUTO, "CUDA when a usable GPU is present, else CPU", "auto"},
-            {INFER_BACKEND_CPU, "CPU reference backend", "cpu"},
-            {INFER_BACKEND_CUDA, "CUDA backend", "cuda"})
 DEFINE_ENUM(precision_type, "GstInferPrecision",
             {GST_INFER_PRECISION_FP32, "FP32 only", "fp32"},
             {GST_INFER_PRECISION_FP16, "FP16 where the backend gains from it", "fp16"},
@@ -95,20 +72,6 @@ DEFINE_ENUM(detector_format_type, "GstInferDetectorFormat",
 DEFINE_ENUM(process_mode_type, "GstInferProcessMode",
             {GST_INFER_PROCESS_FRAME, "infer on whole frames", "frame"},
             {GST_INFER_PROCESS_ROI, "infer on the objects of an upstream detector", "roi"})
-DEFINE_ENUM(input_order_type, "GstInferInputOrder",
-            {INFER_ORDER_RGB, "RGB", "rgb"}, {INFER_ORDER_BGR, "BGR", "bgr"},
-            {INFER_ORDER_GRAY, "grey (one channel)", "gray"})
-DEFINE_ENUM(padding_type, "GstInferPadding",
-            {GST_INFER_PADDING_SYMMETRIC, "letterbox bands on both sides", "symmetric"},
-            {GST_INFER_PADDING_BOTTOM_RIGHT, "letterbox band at the bottom or right only",
-             "bottom-right"})
-DEFINE_ENUM(interpolation_type, "GstInferInterpolation",
-            {INFER_INTERP_BILINEAR, "bilinear", "bilinear"},
-            {INFER_INTERP_NEAREST, "nearest neighbour", "nearest"})
-DEFINE_ENUM(input_layout_type, "GstInferInputLayout",
-            {GST_INFER_LAYOUT_AUTO, "from the model input's shape: NCHW if dim 1 is 1 or 3, else NHWC",
-             "auto"},
-            {GST_INFER_LAYOUT_NCHW, "NCHW", "nchw"}, {GST_INFER_LAYOUT_NHWC, "NHWC", "nhwc"})
 
 /* ---- the table ------------------------------------------------------------------- */
 
@@ -123,17 +86,13 @@ static void enum_prop(GObjectClass *k, guint id, const gchar *name, const gchar 
 }
 
 void gst_infer_install_properties(GObjectClass *k) {
-  g_object_class_install_property(k, PROP_MODEL, g_param_spec_string("model", "Model",
+  gst_infer_model_properties_install(k, PROP_MODEL_FIRST,
       "ONNX model file. May be changed while PLAYING: the new engine is built in the "
-      "background and swapped in between batches (no frame is dropped)", NULL, PLAYING));
+      "background and swapped in between batches (no frame is dropped)", TRUE);
   g_object_class_install_property(k, PROP_ENGINE_CACHE, g_param_spec_string("engine-cache",
       "Engine cache", "Plan file to load the engine from (built and saved when missing, stale "
       "or made from another model file), or a folder: <folder>/<model basename>-<hash of the "
       "build options>.plan. Unset: build at every start", NULL, READY));
-  enum_prop(k, PROP_BACKEND, "backend", "Backend the engine runs on", backend_type(),
-            INFER_BACKEND_AUTO, READY);
-  g_object_class_install_property(k, PROP_DEVICE_ID, g_param_spec_int("device-id", "Device id",
-      "GPU to run on (CUDA backend)", 0, 255, 0, READY));
   enum_prop(k, PROP_PRECISION, "precision", "Precisions the engine builder may use",
             precision_type(), GST_INFER_PRECISION_FP32, READY);
   g_object_class_install_property(k, PROP_CALIBRATION_CACHE, g_param_spec_string(
@@ -193,39 +152,11 @@ void gst_infer_install_properties(GObjectClass *k) {
   g_object_class_install_property(k, PROP_MAX_OBJECT_SIZE, g_param_spec_uint(
       "max-object-size", "Max object size", "roi mode: objects wider or higher than this "
       "(pixels) are skipped; 0: no limit", 0, 65535, 0, PLAYING));
-  enum_prop(k, PROP_INPUT_ORDER, "input-order", "Channel order of the model input (a "
-            "one-channel model input is always grey)", input_order_type(), INFER_ORDER_RGB,
-            READY);
-  g_object_class_install_property(k, PROP_KEEP_ASPECT_RATIO, g_param_spec_boolean(
-      "keep-aspect-ratio", "Keep aspect ratio", "Letterbox: scale the frame to fit the model "
-      "input and pad the rest (boxes are mapped back); false: stretch", TRUE, READY));
-  enum_prop(k, PROP_PADDING, "padding", "Where letterbox padding goes", padding_type(),
-            GST_INFER_PADDING_SYMMETRIC, READY);
-  g_object_class_install_property(k, PROP_PAD_VALUE, g_param_spec_double("pad-value",
-      "Pad value", "Letterbox padding, in pixel units 0..255 before normalization", 0.0, 255.0,
-      DEFAULT_PAD_VALUE, READY));
-  enum_prop(k, PROP_INTERPOLATION, "interpolation", "Resize interpolation",
-            interpolation_type(), INFER_INTERP_BILINEAR, READY);
-  g_object_class_install_property(k, PROP_MEAN, g_param_spec_string("mean", "Mean",
-      "Per-channel mean \"r,g,b\" (or one value), in the model's order: "
-      "value = (pixel * scale - mean) / std", "0,0,0", READY));
-  g_object_class_install_property(k, PROP_STD, g_param_spec_string("std", "Std",
-      "Per-channel standard deviation \"r,g,b\" (or one value), non-zero", "1,1,1", READY));
-  g_object_class_install_property(k, PROP_SCALE, g_param_spec_double("scale", "Scale",
-      "Factor applied to pixel values 0..255 before mean and std (default 1/255)", 0.0,
-      1000.0, DEFAULT_SCALE, READY));
-  enum_prop(k, PROP_INPUT_LAYOUT, "input-layout", "Layout of the model input",
-            input_layout_type(), GST_INFER_LAYOUT_AUTO, READY);
-  g_object_class_install_property(k, PROP_PLUGINS, g_param_spec_string("plugins", "Plugins",
-      "Plugin libraries of custom layers, separated by ':' or ','; loaded into the process "
-      "when set (as with INFER_PLUGIN_PATH); set it before the model", NULL, READY));
 }
 
 void gst_infer_settings_init(GstInferSettings *s) {
   memset(s, 0, sizeof *s);
-  s->mean = g_strdup("0,0,0");
-  s->std = g_strdup("1,1,1");
-  s->backend = INFER_BACKEND_AUTO;
+  gst_infer_model_settings_init(&s->model);
   s->precision = GST_INFER_PRECISION_FP32;
   s->batch_size = 1;
   s->model_type = GST_INFER_MODEL_AUTO;
@@ -234,25 +165,26 @@ void gst_infer_settings_init(GstInferSettings *s) {
   s->nms_iou = DEFAULT_NMS_IOU;
   s->softmax = TRUE;
   s->process_mode = GST_INFER_PROCESS_FRAME;
-  s->input_order = INFER_ORDER_RGB;
-  s->keep_aspect = TRUE;
-  s->padding = GST_INFER_PADDING_SYMMETRIC;
-  s->interpolation = INFER_INTERP_BILINEAR;
-  s->pad_value = DEFAULT_PAD_VALUE;
-  s->scale = DEFAULT_SCALE;
-  s->input_layout = GST_INFER_LAYOUT_AUTO;
 }
 
 void gst_infer_settings_clear(GstInferSettings *s) {
-  g_free(s->model);
+  gst_infer_model_settings_clear(&s->model);
   g_free(s->engine_cache);
   g_free(s->calibration_cache);
   g_free(s->labels);
   g_free(s->instance_id);
   g_free(s->object_class);
-  g_free(s->mean);
-  g_free(s->std);
   memset(s, 0, sizeof *s);
+}
+
+void gst_infer_settings_copy(GstInferSettings *dst, const GstInferSettings *src) {
+  *dst = *src;
+  gst_infer_model_settings_copy(&dst->model, &src->model);
+  dst->engine_cache = g_strdup(src->engine_cache);
+  dst->calibration_cache = g_strdup(src->calibration_cache);
+  dst->labels = g_strdup(src->labels);
+  dst->instance_id = g_strdup(src->instance_id);
+  dst->object_class = g_strdup(src->object_class);
 }
 
 static void set_string(gchar **field, const GValue *value) {
@@ -264,34 +196,23 @@ void gst_infer_set_property(GObject *object, guint prop_id, const GValue *value,
                             GParamSpec *pspec) {
   GstInfer *self = GST_INFER(object);
   GstInferSettings *s = &self->settings;
-  if (prop_id == PROP_PLUGINS) {
-    const gchar *list = g_value_get_string(value);
-    g_object_set_data_full(object, PLUGINS_KEY, g_strdup(list), g_free);
-    /* a library that fails is remembered by the registry, and the errors
-       of the model build it breaks name it */
-    InferStatus *st = infer_plugin_load_libraries(list);
-    if (st) {
-      GST_ELEMENT_WARNING(self, LIBRARY, INIT, ("plugins: %s", infer_status_message(st)), (NULL));
-      infer_status_free(st);
-    }
-    return;
-  }
   if (prop_id == PROP_MODEL) {
     gchar *path = g_value_dup_string(value);
     GST_OBJECT_LOCK(self);
-    gboolean changed = g_strcmp0(path, s->model) != 0;
-    g_free(s->model);
-    s->model = g_strdup(path);
+    gboolean changed = g_strcmp0(path, s->model.path) != 0;
+    g_free(s->model.path);
+    s->model.path = g_strdup(path);
     GST_OBJECT_UNLOCK(self);
     if (changed) gst_infer_start_model_swap(self, path);
     g_free(path);
     return;
   }
+  if (gst_infer_model_property_set(GST_ELEMENT(self), &s->model, PROP_MODEL_FIRST, prop_id,
+                                   value))
+    return;
   GST_OBJECT_LOCK(self);
   switch (prop_id) {
     case PROP_ENGINE_CACHE: set_string(&s->engine_cache, value); break;
-    case PROP_BACKEND: s->backend = g_value_get_enum(value); break;
-    case PROP_DEVICE_ID: s->device_id = g_value_get_int(value); break;
     case PROP_PRECISION: s->precision = g_value_get_enum(value); break;
     case PROP_CALIBRATION_CACHE: set_string(&s->calibration_cache, value); break;
     case PROP_BATCH_SIZE: s->batch_size = g_value_get_uint(value); break;
@@ -312,15 +233,6 @@ void gst_infer_set_property(GObject *object, guint prop_id, const GValue *value,
     case PROP_OBJECT_CLASS: set_string(&s->object_class, value); break;
     case PROP_MIN_OBJECT_SIZE: s->min_object_size = g_value_get_uint(value); break;
     case PROP_MAX_OBJECT_SIZE: s->max_object_size = g_value_get_uint(value); break;
-    case PROP_INPUT_ORDER: s->input_order = g_value_get_enum(value); break;
-    case PROP_KEEP_ASPECT_RATIO: s->keep_aspect = g_value_get_boolean(value); break;
-    case PROP_PADDING: s->padding = g_value_get_enum(value); break;
-    case PROP_PAD_VALUE: s->pad_value = g_value_get_double(value); break;
-    case PROP_INTERPOLATION: s->interpolation = g_value_get_enum(value); break;
-    case PROP_MEAN: set_string(&s->mean, value); break;
-    case PROP_STD: set_string(&s->std, value); break;
-    case PROP_SCALE: s->scale = g_value_get_double(value); break;
-    case PROP_INPUT_LAYOUT: s->input_layout = g_value_get_enum(value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -329,12 +241,12 @@ void gst_infer_set_property(GObject *object, guint prop_id, const GValue *value,
 void gst_infer_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec) {
   GstInfer *self = GST_INFER(object);
   GstInferSettings *s = &self->settings;
+  if (gst_infer_model_property_get(GST_ELEMENT(self), &s->model, PROP_MODEL_FIRST, prop_id,
+                                   value))
+    return;
   GST_OBJECT_LOCK(self);
   switch (prop_id) {
-    case PROP_MODEL: g_value_set_string(value, s->model); break;
     case PROP_ENGINE_CACHE: g_value_set_string(value, s->engine_cache); break;
-    case PROP_BACKEND: g_value_set_enum(value, s->backend); break;
-    case PROP_DEVICE_ID: g_value_set_int(value, s->device_id); break;
     case PROP_PRECISION: g_value_set_enum(value, s->precision); break;
     case PROP_CALIBRATION_CACHE: g_value_set_string(value, s->calibration_cache); break;
     case PROP_BATCH_SIZE: g_value_set_uint(value, s->batch_size); break;
@@ -355,57 +267,12 @@ void gst_infer_get_property(GObject *object, guint prop_id, GValue *value, GPara
     case PROP_OBJECT_CLASS: g_value_set_string(value, s->object_class); break;
     case PROP_MIN_OBJECT_SIZE: g_value_set_uint(value, s->min_object_size); break;
     case PROP_MAX_OBJECT_SIZE: g_value_set_uint(value, s->max_object_size); break;
-    case PROP_INPUT_ORDER: g_value_set_enum(value, s->input_order); break;
-    case PROP_KEEP_ASPECT_RATIO: g_value_set_boolean(value, s->keep_aspect); break;
-    case PROP_PADDING: g_value_set_enum(value, s->padding); break;
-    case PROP_PAD_VALUE: g_value_set_double(value, s->pad_value); break;
-    case PROP_INTERPOLATION: g_value_set_enum(value, s->interpolation); break;
-    case PROP_MEAN: g_value_set_string(value, s->mean); break;
-    case PROP_STD: g_value_set_string(value, s->std); break;
-    case PROP_SCALE: g_value_set_double(value, s->scale); break;
-    case PROP_INPUT_LAYOUT: g_value_set_enum(value, s->input_layout); break;
-    case PROP_PLUGINS: g_value_set_string(value, g_object_get_data(object, PLUGINS_KEY)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
 }
 
-/* ---- parsing ---------------------------------------------------------------------- */
-
-gboolean gst_infer_parse_triplet(const gchar *text, gfloat out[3], gboolean nonzero,
-                                 gchar **reason) {
-  if (!text || !*text) {
-    *reason = g_strdup("it is empty; expected \"r,g,b\" or one number");
-    return FALSE;
-  }
-  gchar **parts = g_strsplit(text, ",", -1);
-  guint n = g_strv_length(parts);
-  gboolean ok = n == 1 || n == 3;
-  if (!ok) *reason = g_strdup_printf("'%s' has %u values; expected 3 (\"r,g,b\") or 1", text, n);
-  for (guint i = 0; ok && i < n; i++) {
-    gchar *p = g_strstrip(parts[i]), *end = NULL;
-    /* checked as the float it is used as: 1e-50 or 1e300 are finite
-     * doubles but become 0 and inf there */
-    gdouble d = g_ascii_strtod(p, &end);
-    gfloat v = isfinite(d) && fabs(d) <= FLT_MAX ? (gfloat)d : INFINITY;
-    if (!*p || !end || *end) {
-      *reason = g_strdup_printf("'%s' is not a number (in '%s')", p, text);
-      ok = FALSE;
-    } else if (!isfinite(v)) {
-      *reason = g_strdup_printf("'%s' is not a finite single-precision number (in '%s')", p,
-                                text);
-      ok = FALSE;
-    } else if (nonzero && v == 0.0f) {
-      *reason = g_strdup_printf("'%s' has a zero value (division by zero)", text);
-      ok = FALSE;
-    } else {
-      out[i] = v;
-    }
-  }
-  if (ok && n == 1) out[1] = out[2] = out[0];
-  g_strfreev(parts);
-  return ok;
-}
+/* ---- label files ------------------------------------------------------------------ */
 
 GPtrArray *gst_infer_read_labels(const gchar *path, GError **error) {
   gchar *text = NULL;

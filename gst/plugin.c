@@ -3,6 +3,7 @@
 #include <gst/gst.h>
 
 #include "gstinfer.h"
+#include "gstinfercalib.h"
 #include "gstinferoverlay.h"
 
 #ifndef PACKAGE
@@ -11,6 +12,7 @@
 
 static gboolean plugin_init(GstPlugin *plugin) {
   return gst_element_register(plugin, "infer", GST_RANK_NONE, GST_TYPE_INFER) &&
+         gst_element_register(plugin, "infercalib", GST_RANK_NONE, GST_TYPE_INFER_CALIB) &&
          gst_element_register(plugin, "inferoverlay", GST_RANK_NONE, GST_TYPE_INFER_OVERLAY);
 }
 
