@@ -5,6 +5,16 @@
  *
  * Choices where the description leaves room (the numpy reference in
  * tests/calibration/entropy_reference.py makes the same ones):
+ *  - the search sees the histogram with the first bin's count replaced by
+ *    the second bin's, as NVIDIA's open implementation of this calibrator
+ *    (pytorch-quantization) does. Exact zeros (ReLU outputs are often half
+ *    zeros) all land in the first bin; counted as is, that one bin would
+ *    dominate both distributions: any candidate that merges it with its
+ *    neighbours into one group pays about mass0 * log(group size), so the
+ *    search would settle on i = 128 (groups of one bin) and clip nearly
+ *    everything. Zeros need no range (0 quantizes exactly at any scale), so
+ *    leaving their excess out of the shape comparison loses nothing. When
+ *    every value lies in the first bin the range is kept whole;
  *  - candidates are i = 128 .. n_bins bins; n_bins itself (no clipping) is a
  *    candidate, so a distribution without outliers can keep its whole range;
  *  - bin j of the first i bins belongs to group floor(j * 128 / i), so group
@@ -19,11 +29,10 @@
  *  - ties go to the smallest i; amax = (i + 0.5) * bin_width as in the GTC
  *    description, but never more than the abs-max: a histogram whose range
  *    grew by integer factors can extend well past the data, and a threshold
- *    past the largest value clips nothing while it wastes levels;
- *  - the zero bin is used as counted (pytorch-quantization copies bin 1 into
- *    bin 0 to soften ReLU's mass at 0; TensorRT's description does not). */
+ *    past the largest value clips nothing while it wastes levels. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "calib_internal.h"
 
@@ -76,39 +85,62 @@ static uint64_t kept_count(const uint64_t *bins, int i) {
   return s;
 }
 
+/* The counts the search works on: the histogram with bin 0 set to bin 1
+ * (see the top of the file). Malloc'ed. */
+static InferStatus *search_counts(const InferCalibHistogram *h, uint64_t **out) {
+  uint64_t *c = malloc((size_t)h->n_bins * sizeof *c);
+  if (!c)
+    return infer_status_new(INFER_ERR_OUT_OF_MEMORY, "entropy calibration: tensor '%s': out of "
+                            "memory", h->name ? h->name : "?");
+  memcpy(c, h->counts, (size_t)h->n_bins * sizeof *c);
+  c[0] = c[1];
+  *out = c;
+  return NULL;
+}
+
 InferStatus *infer_calib_entropy_divergence(const InferCalibHistogram *h, int i, double *kl) {
   INFER_TRY(need_histogram(h, "entropy"));
   if (i < QUANT_LEVELS || i > h->n_bins)
     return infer_status_new(INFER_ERR_INVALID_ARGUMENT,
                             "entropy calibration: candidate %d is outside %d..%d", i, QUANT_LEVELS,
                             h->n_bins);
+  uint64_t *bins;
+  INFER_TRY(search_counts(h, &bins));
   double group_total[QUANT_LEVELS];
   int group_nonzero[QUANT_LEVELS];
-  uint64_t total = kept_count(h->counts, h->n_bins);
-  *kl = total ? divergence(h->counts, i, total, kept_count(h->counts, i), group_total,
-                           group_nonzero)
-              : 0;
+  uint64_t total = kept_count(bins, h->n_bins);
+  *kl = total ? divergence(bins, i, total, kept_count(bins, i), group_total, group_nonzero) : 0;
+  free(bins);
   return NULL;
 }
 
 InferStatus *infer_calib_entropy_amax(const InferCalibHistogram *h, float *amax) {
   INFER_TRY(need_histogram(h, "entropy"));
   *amax = 0;
-  uint64_t total = kept_count(h->counts, h->n_bins);
-  if (total == 0 || h->bin_width == 0) return NULL; /* every value was 0 */
+  if (kept_count(h->counts, h->n_bins) == 0 || h->bin_width == 0) return NULL; /* every value was 0 */
+  uint64_t *bins;
+  INFER_TRY(search_counts(h, &bins));
+  uint64_t total = kept_count(bins, h->n_bins);
+  if (total == 0) {
+    /* every value lies in the first bin: nothing to weigh, keep the range */
+    free(bins);
+    *amax = h->absmax;
+    return NULL;
+  }
   double group_total[QUANT_LEVELS];
   int group_nonzero[QUANT_LEVELS];
-  uint64_t kept = kept_count(h->counts, QUANT_LEVELS - 1);
+  uint64_t kept = kept_count(bins, QUANT_LEVELS - 1);
   double best = INFINITY;
   int best_i = h->n_bins;
   for (int i = QUANT_LEVELS; i <= h->n_bins; i++) {
-    kept += h->counts[i - 1];
-    double kl = divergence(h->counts, i, total, kept, group_total, group_nonzero);
+    kept += bins[i - 1];
+    double kl = divergence(bins, i, total, kept, group_total, group_nonzero);
     if (kl < best) {
       best = kl;
       best_i = i;
     }
   }
+  free(bins);
   double a = (best_i + 0.5) * h->bin_width;
   *amax = (float)(a < h->absmax ? a : h->absmax);
   return NULL;

@@ -36,7 +36,7 @@ enum {
   PROP_MODEL_FIRST,
 };
 
-#define DEFAULT_ALGORITHM INFER_CALIB_PERCENTILE
+#define DEFAULT_ALGORITHM INFER_CALIB_ENTROPY
 #define DEFAULT_MAX_FRAMES 500
 
 static const gchar *long_description =

@@ -135,21 +135,6 @@ static void slot_done(InferClient *client, InferSlot *slot, const InferModel *mo
 
 /* ---- chain ------------------------------------------------------------------------ */
 
-static gboolean pixel_format(GstVideoFormat f, InferPixelFormat *out) {
-  switch (f) {
-    case GST_VIDEO_FORMAT_RGB: *out = INFER_PIXEL_RGB; return TRUE;
-    case GST_VIDEO_FORMAT_BGR: *out = INFER_PIXEL_BGR; return TRUE;
-    case GST_VIDEO_FORMAT_RGBA: *out = INFER_PIXEL_RGBA; return TRUE;
-    case GST_VIDEO_FORMAT_BGRA: *out = INFER_PIXEL_BGRA; return TRUE;
-    case GST_VIDEO_FORMAT_RGBx: *out = INFER_PIXEL_RGBX; return TRUE;
-    case GST_VIDEO_FORMAT_BGRx: *out = INFER_PIXEL_BGRX; return TRUE;
-    case GST_VIDEO_FORMAT_GRAY8: *out = INFER_PIXEL_GRAY8; return TRUE;
-    case GST_VIDEO_FORMAT_NV12: *out = INFER_PIXEL_NV12; return TRUE;
-    case GST_VIDEO_FORMAT_I420: *out = INFER_PIXEL_I420; return TRUE;
-    default: return FALSE;
-  }
-}
-
 typedef struct {
   InferRect rect;
   gint index;
@@ -209,14 +194,8 @@ static gboolean frame_in_place(GstInfer *self, GstBuffer *buf) {
 static void preprocess_slots(GstInfer *self, InferFrame *f, GstVideoFrame *vf, GArray *rois,
                              gint n_slots, gboolean device, gboolean in_place) {
   gint W = f->width, H = f->height;
-  InferImage img = {0};
-  pixel_format(GST_VIDEO_FRAME_FORMAT(vf), &img.format);
-  img.width = W;
-  img.height = H;
-  for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(vf) && p < 3; p++) {
-    img.planes[p] = GST_VIDEO_FRAME_PLANE_DATA(vf, p);
-    img.strides[p] = GST_VIDEO_FRAME_PLANE_STRIDE(vf, p);
-  }
+  InferImage img;
+  gst_infer_image_from_frame(vf, &img); /* the caps were checked in set_caps */
   InferImage dev = img;
   void *stream = NULL;
   InferStatus *upload = NULL;
@@ -439,7 +418,7 @@ static gboolean src_activate_mode(GstPad *pad, GstObject *parent, GstPadMode mod
 static gboolean set_caps(GstInfer *self, GstCaps *caps) {
   GstVideoInfo info;
   InferPixelFormat pf;
-  if (!gst_video_info_from_caps(&info, caps) || !pixel_format(GST_VIDEO_INFO_FORMAT(&info), &pf)) {
+  if (!gst_video_info_from_caps(&info, caps) || !gst_infer_pixel_format(GST_VIDEO_INFO_FORMAT(&info), &pf)) {
     GST_WARNING_OBJECT(self, "unsupported caps %" GST_PTR_FORMAT, caps);
     return FALSE;
   }

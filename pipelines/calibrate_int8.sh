@@ -12,7 +12,7 @@
 #
 # Usage: pipelines/calibrate_int8.sh [OUT]   (default ./pipelines-output/calibrate_int8)
 # Environment: BUILD (./build), BACKEND (auto), FRAMES (60), INTERVAL (2),
-#   ALGORITHM (percentile), MIN_ACCURACY (0), QUIET=1 (no JSON lines).
+#   ALGORITHM (entropy), MIN_ACCURACY (0), QUIET=1 (no JSON lines).
 source "$(dirname "$0")/lib.sh"
 OUT=${1:-./pipelines-output/calibrate_int8}
 check_build
@@ -28,7 +28,7 @@ rm -f "$CACHE" "$PLAN"
 MODEL="model=\"$MODELS/classifier.onnx\" mean=0.5,0.5,0.5 std=0.5,0.5,0.5 backend=$BACKEND"
 
 # 1. calibrate: -m prints the element messages; infercalib-done names the files
-launch -m "$SRC ! infercalib $MODEL algorithm=${ALGORITHM:-percentile}
+launch -m "$SRC ! infercalib $MODEL algorithm=${ALGORITHM:-entropy}
            interval=${INTERVAL:-2} max-frames=0 calibration-cache=\"$CACHE\"
            engine-cache=\"$PLAN\" ! fakesink sync=false" |
   grep -o 'infercalib-done.*' || die "no infercalib-done message"

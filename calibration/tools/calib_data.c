@@ -9,11 +9,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "calib_decode.h"
 #include "calib_ppm.h"
 #include "infer/onnx.h"
 #include "preprocess.h"
 
-typedef enum { FILE_PB, FILE_IMAGE } FileKind;
+/* FILE_PNM: read here; FILE_CODED: PNG / JPEG, decoded by calib_decode. */
+typedef enum { FILE_PB, FILE_PNM, FILE_CODED } FileKind;
 
 typedef struct Sample {
   int file;  /* index into files */
@@ -54,6 +56,24 @@ static bool has_ext(const char *name, const char *ext) {
   return n > e && strcasecmp(name + n - e, ext) == 0;
 }
 
+static bool is_pnm(const char *name) {
+  return has_ext(name, ".ppm") || has_ext(name, ".pgm") || has_ext(name, ".pnm");
+}
+
+static bool is_coded(const char *name) {
+  return has_ext(name, ".png") || has_ext(name, ".jpg") || has_ext(name, ".jpeg");
+}
+
+void calib_image_options_defaults(CalibImageOptions *o) {
+  memset(o, 0, sizeof *o);
+  o->scale = 1.0f / 255.0f;
+  o->std[0] = o->std[1] = o->std[2] = 1.0f;
+  o->keep_aspect = true;
+  o->pad_symmetric = true;
+  o->pad_value = 114.0f;
+  o->interp = INFER_INTERP_BILINEAR;
+}
+
 static InferStatus *list_files(CalibDataset *d, const char *dir) {
   DIR *dp = opendir(dir);
   if (!dp) return infer_status_new(INFER_ERR_IO, "cannot open data folder '%s'", dir);
@@ -63,8 +83,7 @@ static InferStatus *list_files(CalibDataset *d, const char *dir) {
   for (struct dirent *e; !st && (e = readdir(dp));) {
     if (e->d_name[0] == '.') continue;
     bool pb = has_ext(e->d_name, ".pb");
-    bool img = has_ext(e->d_name, ".ppm") || has_ext(e->d_name, ".pgm") ||
-               has_ext(e->d_name, ".pnm");
+    bool img = is_pnm(e->d_name) || is_coded(e->d_name);
     if (!pb && !img) {
       d->n_skipped++;
       continue;
@@ -89,7 +108,8 @@ static InferStatus *list_files(CalibDataset *d, const char *dir) {
   d->n_files = n;
   d->kinds = calloc((size_t)n + 1, sizeof *d->kinds);
   if (!st && !d->kinds) st = oom();
-  for (int i = 0; !st && i < n; i++) d->kinds[i] = has_ext(names[i], ".pb") ? FILE_PB : FILE_IMAGE;
+  for (int i = 0; !st && i < n; i++)
+    d->kinds[i] = has_ext(names[i], ".pb") ? FILE_PB : is_pnm(names[i]) ? FILE_PNM : FILE_CODED;
   return st;
 }
 
@@ -198,6 +218,12 @@ InferStatus *calib_dataset_open(const char *dir, const CalibInputSpec *inputs, i
   for (int f = 0; !st && f < d->n_files; f++) {
     if (d->kinds[f] == FILE_PB) {
       st = scan_tensor(d, f);
+    } else if (d->kinds[f] == FILE_CODED && !calib_decode_available()) {
+      /* said before any batch runs; this build's decoder only refuses, with
+       * the message that names the file and the way out */
+      int w, h, c;
+      uint8_t *px;
+      st = calib_decode_read(d->files[f], &w, &h, &c, &px);
     } else if (d->image_input < 0) {
       st = infer_status_new(INFER_ERR_INVALID_ARGUMENT,
                             "%s: an image, but no input takes images (rank 4, 1 or 3 channels)",
@@ -255,8 +281,8 @@ void calib_dataset_describe(const CalibDataset *d, void (*line)(const char *, vo
     line(buf, user);
   }
   if (d->n_skipped) {
-    snprintf(buf, sizeof buf, "%d files skipped (neither .pb nor .ppm/.pgm; PNG and JPEG are not "
-             "read: convert them to PPM)", d->n_skipped);
+    snprintf(buf, sizeof buf, "%d files skipped (not .pb, .ppm/.pgm/.pnm, .png or .jpg/.jpeg)",
+             d->n_skipped);
     line(buf, user);
   }
 }
@@ -264,7 +290,8 @@ void calib_dataset_describe(const CalibDataset *d, void (*line)(const char *, vo
 static InferStatus *read_image(CalibDataset *d, InputData *in, int file, void *dst) {
   int w, h, ch;
   uint8_t *px;
-  INFER_TRY(calib_ppm_read(d->files[file], &w, &h, &ch, &px));
+  if (d->kinds[file] == FILE_CODED) INFER_TRY(calib_decode_read(d->files[file], &w, &h, &ch, &px));
+  else INFER_TRY(calib_ppm_read(d->files[file], &w, &h, &ch, &px));
   const InferShape *s = &in->spec.shape;
   int out_c = (int)(in->image_nhwc ? s->d[3] : s->d[1]);
   int out_h = (int)(in->image_nhwc ? s->d[1] : s->d[2]);
@@ -275,6 +302,9 @@ static InferStatus *read_image(CalibDataset *d, InputData *in, int file, void *d
   p.layout = in->image_nhwc ? INFER_LAYOUT_NHWC : INFER_LAYOUT_NCHW;
   p.dtype = in->spec.dtype;
   p.keep_aspect = d->img.keep_aspect;
+  p.pad_symmetric = d->img.pad_symmetric;
+  p.pad_value = d->img.pad_value;
+  p.interp = d->img.interp;
   p.scale = d->img.scale;
   for (int c = 0; c < 3; c++) {
     p.mean[c] = d->img.mean[c];
@@ -294,7 +324,7 @@ static InferStatus *read_image(CalibDataset *d, InputData *in, int file, void *d
 }
 
 static InferStatus *read_sample(CalibDataset *d, InputData *in, const Sample *s, void *dst) {
-  if (d->kinds[s->file] == FILE_IMAGE) return read_image(d, in, s->file, dst);
+  if (d->kinds[s->file] != FILE_PB) return read_image(d, in, s->file, dst);
   if (in->cached_file != s->file) {
     free(in->cached.data);
     in->cached.data = NULL;

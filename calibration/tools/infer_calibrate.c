@@ -4,6 +4,10 @@
  *   infer-calibrate --onnx model.onnx --data DIR --cache out.cache
  *                   [--algo entropy|minmax|percentile[=99.99]] [--batch N]
  *                   [--shape input:1x3x224x224] [--scale S --mean a,b,c --std a,b,c]
+ *
+ * Image preprocessing takes the infer element's property names and
+ * defaults, so that a cache made with the same settings as the element's
+ * sees the tensors the element will feed.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +15,7 @@
 #include <string.h>
 
 #include "calib_data.h"
+#include "calib_decode.h"
 #include "infer/calibration.h"
 #include "infer/infer.h"
 
@@ -36,8 +41,9 @@ static void usage(FILE *f) {
           "usage: infer-calibrate --onnx MODEL --data DIR --cache FILE [options]\n\n"
           "  --onnx FILE        ONNX model to calibrate\n"
           "  --data DIR         calibration data: ONNX TensorProto files (.pb, one sample or a\n"
-          "                     [N, ...] batch each, named after the input) and/or PPM/PGM images\n"
-          "                     (binary P6/P5; PNG and JPEG are not read), in file-name order\n"
+          "                     [N, ...] batch each, named after the input) and/or images:\n"
+          "                     PPM/PGM (binary P6/P5), PNG and JPEG (%s),\n"
+          "                     in file-name order\n"
           "  --cache FILE       calibration cache to write (TensorRT's text format)\n"
           "  --algo NAME        entropy (default, TensorRT's EntropyCalibration2), minmax,\n"
           "                     or percentile[=P] (default P = 99.99)\n"
@@ -46,13 +52,20 @@ static void usage(FILE *f) {
           "                     (repeat for several inputs)\n"
           "  --max-batches N    use at most N batches\n"
           "  --backend B        cpu|cuda|auto: where the FP32 engine runs (default auto)\n"
-          "  --scale S          images: value = (pixel * S - mean) / std (default 1/255)\n"
-          "  --mean a,b,c       images: per-channel mean in the model's order (default 0)\n"
-          "  --std a,b,c        images: per-channel standard deviation (default 1)\n"
-          "  --bgr              images: feed channels in BGR order (default RGB)\n"
-          "  --keep-aspect      images: letterbox (scale to fit, pad) instead of stretching\n"
+          "images, preprocessed like the infer element's properties of the same names:\n"
+          "  --scale S          value = (pixel * S - mean) / std (default 1/255)\n"
+          "  --mean a,b,c       per-channel mean in the model's order (default 0)\n"
+          "  --std a,b,c        per-channel standard deviation (default 1)\n"
+          "  --input-order O    rgb (default) or bgr channel order (--bgr: bgr)\n"
+          "  --keep-aspect-ratio true|false\n"
+          "                     letterbox: scale to fit and pad (default true; --stretch: false,\n"
+          "                     --keep-aspect: true)\n"
+          "  --padding P        symmetric (default: bands on both sides) or bottom-right\n"
+          "  --pad-value V      letterbox padding in pixel units 0..255 (default 114)\n"
+          "  --interpolation I  bilinear (default) or nearest\n"
           "  --verbose          print progress\n"
-          "  --help             this text\n");
+          "  --help             this text\n",
+          calib_decode_available() ? "via GStreamer" : "only in the GStreamer build");
 }
 
 static bool parse_triplet(const char *s, float v[3]) {
@@ -112,6 +125,21 @@ static bool parse_algo(const char *s, Options *o) {
   return true;
 }
 
+static bool parse_bool(const char *s, bool *out) {
+  if (!strcmp(s, "true") || !strcmp(s, "1") || !strcmp(s, "yes")) *out = true;
+  else if (!strcmp(s, "false") || !strcmp(s, "0") || !strcmp(s, "no")) *out = false;
+  else return false;
+  return true;
+}
+
+static bool parse_float(const char *s, float lo, float hi, float *out) {
+  char *end;
+  float v = strtof(s, &end);
+  if (end == s || *end || !(v >= lo && v <= hi)) return false;
+  *out = v;
+  return true;
+}
+
 static bool parse_int(const char *s, int *out) {
   char *end;
   long v = strtol(s, &end, 10);
@@ -123,8 +151,7 @@ static bool parse_int(const char *s, int *out) {
 /* 0 ok, 1 --help, -1 error (printed) */
 static int parse_args(int argc, char **argv, Options *o) {
   memset(o, 0, sizeof *o);
-  o->img.scale = 1.0f / 255.0f;
-  o->img.std[0] = o->img.std[1] = o->img.std[2] = 1.0f;
+  calib_image_options_defaults(&o->img);
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = NULL;
     char name[64];
@@ -138,7 +165,8 @@ static int parse_args(int argc, char **argv, Options *o) {
       snprintf(name, sizeof name, "%s", a);
     }
     bool flag = !strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "--bgr") ||
-                !strcmp(name, "--keep-aspect") || !strcmp(name, "--verbose") || !strcmp(name, "-v");
+                !strcmp(name, "--keep-aspect") || !strcmp(name, "--stretch") ||
+                !strcmp(name, "--verbose") || !strcmp(name, "-v");
     if (!flag && !v) {
       if (i + 1 >= argc) {
         fprintf(stderr, "infer-calibrate: %s needs a value\n", name);
@@ -167,7 +195,22 @@ static int parse_args(int argc, char **argv, Options *o) {
            o->img.std[2] != 0;
     } else if (!strcmp(name, "--bgr")) o->img.bgr = true;
     else if (!strcmp(name, "--keep-aspect")) o->img.keep_aspect = true;
-    else if (!strcmp(name, "--verbose") || !strcmp(name, "-v")) o->verbose = true;
+    else if (!strcmp(name, "--stretch")) o->img.keep_aspect = false;
+    else if (!strcmp(name, "--keep-aspect-ratio")) ok = parse_bool(v, &o->img.keep_aspect);
+    else if (!strcmp(name, "--input-order")) {
+      if (!strcmp(v, "rgb")) o->img.bgr = false;
+      else if (!strcmp(v, "bgr")) o->img.bgr = true;
+      else ok = false;
+    } else if (!strcmp(name, "--padding")) {
+      if (!strcmp(v, "symmetric")) o->img.pad_symmetric = true;
+      else if (!strcmp(v, "bottom-right")) o->img.pad_symmetric = false;
+      else ok = false;
+    } else if (!strcmp(name, "--pad-value")) ok = parse_float(v, 0.0f, 255.0f, &o->img.pad_value);
+    else if (!strcmp(name, "--interpolation")) {
+      if (!strcmp(v, "bilinear")) o->img.interp = INFER_INTERP_BILINEAR;
+      else if (!strcmp(v, "nearest")) o->img.interp = INFER_INTERP_NEAREST;
+      else ok = false;
+    } else if (!strcmp(name, "--verbose") || !strcmp(name, "-v")) o->verbose = true;
     else if (!strcmp(name, "--backend")) {
       if (!strcmp(v, "cpu")) o->backend = INFER_BACKEND_CPU;
       else if (!strcmp(v, "cuda")) o->backend = INFER_BACKEND_CUDA;
@@ -274,10 +317,14 @@ static InferStatus *run(Options *o) {
     co.max_batches = o->max_batches;
     if (o->verbose) co.log = print_line;
     st = infer_calibrate(net, &cal, o->algo, &co, &table);
-    /* a read error ends the data early: that is a failure, not a short run */
-    if (!st && calib_dataset_error(data))
+    /* a read error ends the data early: that is a failure, not a short run,
+     * and its message (naming the file) says more than the driver's "no
+     * batch" when it hit the first batch */
+    if (calib_dataset_error(data)) {
+      infer_status_free(st);
       st = infer_status_new(infer_status_code(calib_dataset_error(data)), "%s",
                             infer_status_message(calib_dataset_error(data)));
+    }
   }
   if (!st) st = infer_calib_table_write_cache(table, o->cache);
   if (!st)

@@ -3,11 +3,18 @@
 against the C calibrator on the histograms test_calib_algos dumps.
 
 Same definition as calibration/calib_entropy.c (TensorRT's
-EntropyCalibration2): candidates i = 128..n_bins; P = first i bins with the
-outliers added to the last; Q = the first i bins merged into 128 groups
-(bin j -> group floor(j*128/i)), each group's total spread over its
-non-zero bins; KL(P||Q) infinite where P > 0 = Q;
-amax = min((i + 0.5) * width, abs-max).
+EntropyCalibration2): the search sees the histogram with bin 0 holding
+bin 1's count (exact zeros need no range); candidates i = 128..n_bins;
+P = first i bins with the outliers added to the last; Q = the first i bins
+merged into 128 groups (bin j -> group floor(j*128/i)), each group's total
+spread over its non-zero bins; KL(P||Q) infinite where P > 0 = Q;
+amax = min((i + 0.5) * width, abs-max); abs-max when every value lies in
+bin 0.
+
+A histogram labelled X_nonzero holds X's non-zero values alone (same
+bins): X's threshold must lie within 2% of the KL minimum of that
+histogram searched as counted (no bin-0 replacement), i.e. the zeros must
+not move the threshold.
 
 Usage: entropy_reference.py TEST_EXECUTABLE
 """
@@ -21,8 +28,10 @@ import tempfile
 import numpy as np
 
 
-def divergences(counts):
-    counts = np.asarray(counts, dtype=np.float64)
+def divergences(counts, replace_zero_bin=True):
+    counts = np.asarray(counts, dtype=np.float64).copy()
+    if replace_zero_bin:
+        counts[0] = counts[1]
     n = len(counts)
     total = counts.sum()
     out = {}
@@ -51,11 +60,22 @@ def main():
         with open(path) as f:
             lines = f.read().splitlines()
     failures = 0
+    chosen_amax = {}
+    hists = {}
     for line in lines:
         fields = line.split()
         label, width = fields[0], float(fields[1])
         amax_c, absmax = float(fields[2]), float(fields[3])
-        kl = divergences([int(c) for c in fields[4:]])
+        counts = [int(c) for c in fields[4:]]
+        chosen_amax[label] = amax_c
+        hists[label] = (width, absmax, counts)
+        if sum(counts[1:]) == 0:
+            ok = np.float32(amax_c) == np.float32(absmax)
+            print(f"{label}: every value in bin 0: C amax {amax_c:.6g}, abs-max {absmax:.6g}: "
+                  f"{'ok' if ok else 'MISMATCH'}")
+            failures += not ok
+            continue
+        kl = divergences(counts)
         best_i = min(kl, key=lambda i: (kl[i], i))
         amax_ref = np.float32(min((best_i + 0.5) * width, absmax))
         if amax_c == np.float32(absmax):
@@ -73,6 +93,22 @@ def main():
         failures += not ok
     if len(lines) < 4:
         print("expected at least 4 histograms")
+        failures += 1
+    pairs = 0
+    for label, (width, absmax, counts) in hists.items():
+        if not label.endswith("_nonzero") or label[:-8] not in chosen_amax:
+            continue
+        pairs += 1
+        kl = divergences(counts, replace_zero_bin=False)
+        best_i = min(kl, key=lambda i: (kl[i], i))
+        want = min((best_i + 0.5) * width, absmax)
+        got = chosen_amax[label[:-8]]
+        ok = abs(got - want) <= 0.02 * want and got / width > 4 * 128
+        print(f"{label[:-8]} (with zeros): C amax {got:.6g} (bin {got / width:.1f}); the non-zero "
+              f"part's KL minimum {want:.6g} (i={best_i}): {'ok' if ok else 'MISMATCH'}")
+        failures += not ok
+    if pairs == 0:
+        print("expected a histogram of non-zero values (X_nonzero)")
         failures += 1
     sys.exit(1 if failures else 0)
 

@@ -92,6 +92,88 @@ static void test_gaussian_with_outliers(void) {
   free(x);
 }
 
+/* ReLU of N(0,1): half the values are exact zeros, the rest half-normal.
+ * The zeros need no range, so the threshold must be the one the non-zero
+ * part alone gets (entropy_reference.py checks that against a numpy search
+ * over the non-zero values' histogram), far above the 128 bins that a
+ * search dominated by the zero bin would pick. */
+static void test_relu_like(void) {
+  enum { N = 200000 };
+  float *x = malloc(N * sizeof *x);
+  int nonzero = 0;
+  for (int i = 0; i < N; i++) {
+    float g = (float)gaussian();
+    if (i % 2) {
+      x[i] = 0;
+    } else {
+      x[i] = fabsf(g);
+      nonzero += x[i] != 0;
+    }
+  }
+  /* the same non-zero values alone, first, so both histograms share the range */
+  float *nz = malloc(N * sizeof *nz);
+  int n_nz = 0;
+  for (int i = 0; i < N; i++)
+    if (x[i] != 0) nz[n_nz++] = x[i];
+  CHECK(n_nz == nonzero && n_nz > N / 2 - 10);
+  InferCalibStats *s;
+  CHECK_OK(infer_calib_stats_create(true, &s));
+  CHECK_OK(infer_calib_stats_add(s, "relu50", INFER_DTYPE_F32, x, N));
+  CHECK_OK(infer_calib_stats_add(s, "relu50_nonzero", INFER_DTYPE_F32, nz, n_nz));
+  InferCalibHistogram h = get(s, "relu50"), hn = get(s, "relu50_nonzero");
+  CHECK(h.bin_width == hn.bin_width && h.counts[0] >= (uint64_t)(N / 2));
+  float amax = entropy_of(s, "relu50", "relu50");
+  float amax_nz = entropy_of(s, "relu50_nonzero", "relu50_nonzero");
+  double bin = amax / h.bin_width;
+  /* far above bin 128 (a threshold there is 6% of the abs-max) */
+  CHECK(bin > 4 * 128);
+  /* where the non-zero part alone puts it, within 2% */
+  CHECK(fabsf(amax - amax_nz) <= 0.02f * amax_nz);
+  /* the half-normal's body is kept (P(|x| > 2.5) = 1.2%), at most a thin
+   * tail is clipped */
+  CHECK(amax > 2.5f && amax < h.absmax);
+  int beyond = 0;
+  for (int i = 0; i < n_nz; i++) beyond += nz[i] > amax;
+  CHECK(beyond < n_nz / 100);
+  /* min-max and percentile see the zeros as before */
+  float mm = -1, pc = -1;
+  CHECK_OK(infer_calib_minmax_amax(&h, &mm));
+  CHECK(mm == h.absmax);
+  CHECK_OK(infer_calib_percentile_amax(&h, 75.0, &pc)); /* the half-normal's median: 0.674 */
+  CHECK_NEAR(pc, 0.674, 0.02);
+  /* more zeros do not move the threshold */
+  float *zeros = calloc(N, sizeof *zeros);
+  CHECK_OK(infer_calib_stats_add(s, "relu50_more_zeros", INFER_DTYPE_F32, x, N));
+  CHECK_OK(infer_calib_stats_add(s, "relu50_more_zeros", INFER_DTYPE_F32, zeros, N));
+  CHECK(entropy_of(s, "relu50_more_zeros", "relu50_more_zeros") == amax);
+  free(zeros);
+  infer_calib_stats_release(s);
+  free(nz);
+  free(x);
+}
+
+/* Every value in the first bin but one far away: the search has nothing
+ * to weigh below it, the range stays whole. */
+static void test_first_bin_only(void) {
+  static uint64_t c[INFER_CALIB_BINS];
+  c[0] = 1000;
+  c[INFER_CALIB_BINS - 1] = 1;
+  InferCalibHistogram h;
+  memset(&h, 0, sizeof h);
+  h.name = "t";
+  h.counts = c;
+  h.n_bins = INFER_CALIB_BINS;
+  h.bin_width = 1.0 / INFER_CALIB_BINS;
+  h.absmax = 1.0f;
+  float amax = -1;
+  CHECK_OK(infer_calib_entropy_amax(&h, &amax));
+  CHECK(amax == 1.0f);
+  c[INFER_CALIB_BINS - 1] = 0;
+  h.absmax = 0.5f / INFER_CALIB_BINS;
+  CHECK_OK(infer_calib_entropy_amax(&h, &amax));
+  CHECK(amax == h.absmax);
+}
+
 /* Uniform values: nothing to clip, the threshold stays near the max. */
 static void test_uniform(void) {
   enum { N = 200000 };
@@ -329,6 +411,8 @@ int main(int argc, char **argv) {
   }
   test_gaussian_with_outliers();
   test_uniform();
+  test_relu_like();
+  test_first_bin_only();
   test_reference_shapes();
   test_minmax_exact();
   test_percentile();

@@ -136,7 +136,7 @@ static void test_properties(void) {
                "std", &std, "calibration-cache", &cache, "backend", &backend, "pad-value", &pad,
                "keep-aspect-ratio", &keep, NULL);
   CHECK(interval == 1 && max_frames == 500 && batch == 1 && cache == NULL && backend == 0);
-  CHECK(algo == INFER_CALIB_PERCENTILE && keep);
+  CHECK(algo == INFER_CALIB_ENTROPY && keep);
   CHECK_NEAR(percentile, 99.99, 1e-12);
   CHECK_NEAR(scale, 1.0 / 255.0, 1e-12);
   CHECK_NEAR(pad, 114.0, 0);

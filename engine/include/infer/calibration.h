@@ -104,7 +104,9 @@ const char *infer_calib_algo_name(InferCalibAlgo algo);
  * bins, P = the first i bins with every count beyond them added to P's last
  * bin, Q = the first i bins merged into 128 groups and each group's total
  * spread evenly over its non-zero bins; the i with the smallest KL(P||Q)
- * gives amax = min((i + 0.5) * bin_width, abs-max). Needs a histogram. */
+ * gives amax = min((i + 0.5) * bin_width, abs-max). The search sees bin 0
+ * with bin 1's count (exact zeros, e.g. half of a ReLU output, need no
+ * range); abs-max when every value lies in bin 0. Needs a histogram. */
 InferStatus *infer_calib_entropy_amax(const InferCalibHistogram *h, float *amax);
 /* KL(P||Q) of one candidate (for diagnostics and tests). */
 InferStatus *infer_calib_entropy_divergence(const InferCalibHistogram *h, int i, double *kl);
