@@ -1,5 +1,7 @@
 /* The inferoverlay element (see gstinferoverlay.h): a GstVideoFilter that
- * draws the infer metadata of each frame in place. */
+ * draws the infer metadata of each frame in place: the metadata becomes a
+ * command list (overlay_draw.h), painted on the host, or on the GPU for
+ * frames in CUDA memory (overlay_cuda.h). */
 #include "gstinferoverlay.h"
 
 #include <math.h>
@@ -7,12 +9,22 @@
 #include <string.h>
 
 #include "infer-meta.h"
+#include "overlay_cuda.h"
 #include "overlay_draw.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_infer_overlay_debug);
 #define GST_CAT_DEFAULT gst_infer_overlay_debug
 
-#define VIDEO_CAPS GST_VIDEO_CAPS_MAKE("{ NV12, I420, RGBA, BGRA, RGBx, BGRx, RGB, BGR, GRAY8 }")
+#define VIDEO_FORMATS "{ NV12, I420, RGBA, BGRA, RGBx, BGRx, RGB, BGR, GRAY8 }"
+/* Frames in CUDA memory are drawn on the GPU where they are; the caps
+ * intersection picks system memory when a neighbour cannot take them. */
+#ifdef INFER_HAVE_GST_CUDA
+#define VIDEO_CAPS                                                             \
+  GST_VIDEO_CAPS_MAKE_WITH_FEATURES("memory:CUDAMemory", VIDEO_FORMATS) "; " \
+  GST_VIDEO_CAPS_MAKE(VIDEO_FORMATS)
+#else
+#define VIDEO_CAPS GST_VIDEO_CAPS_MAKE(VIDEO_FORMATS)
+#endif
 
 static GstStaticPadTemplate sink_template =
     GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(VIDEO_CAPS));
@@ -46,7 +58,8 @@ static const gchar *long_description =
     "that secondary inference (process-mode=roi) added to the object, and the best class of "
     "each InferClassificationMeta at the top left. Boxes are clipped to the frame; in NV12 "
     "and I420 they are widened to even coordinates so that colours stay exact. Frames "
-    "without metadata pass unchanged.\n"
+    "without metadata pass unchanged. Frames in CUDA memory (memory:CUDAMemory, when built "
+    "with the CUDA backend and gstreamer-cuda) are drawn in place on the GPU.\n"
     "Example: gst-launch-1.0 filesrc location=in.mp4 ! decodebin ! videoconvert ! "
     "infer model=detector.onnx labels=labels.txt ! inferoverlay line-thickness=3 ! "
     "videoconvert ! autovideosink";
@@ -134,27 +147,19 @@ static void install_properties(GObjectClass *k) {
 
 /* ---- drawing -------------------------------------------------------------------------- */
 
-static gboolean map_image(GstVideoFrame *frame, OverlayImage *img) {
-  memset(img, 0, sizeof *img);
-  switch (GST_VIDEO_FRAME_FORMAT(frame)) {
-    case GST_VIDEO_FORMAT_NV12: img->format = OVERLAY_FORMAT_NV12; break;
-    case GST_VIDEO_FORMAT_I420: img->format = OVERLAY_FORMAT_I420; break;
-    case GST_VIDEO_FORMAT_RGBA: img->format = OVERLAY_FORMAT_RGBA; break;
-    case GST_VIDEO_FORMAT_BGRA: img->format = OVERLAY_FORMAT_BGRA; break;
-    case GST_VIDEO_FORMAT_RGBx: img->format = OVERLAY_FORMAT_RGBX; break;
-    case GST_VIDEO_FORMAT_BGRx: img->format = OVERLAY_FORMAT_BGRX; break;
-    case GST_VIDEO_FORMAT_RGB: img->format = OVERLAY_FORMAT_RGB; break;
-    case GST_VIDEO_FORMAT_BGR: img->format = OVERLAY_FORMAT_BGR; break;
-    case GST_VIDEO_FORMAT_GRAY8: img->format = OVERLAY_FORMAT_GRAY8; break;
+static gboolean format_of(GstVideoFormat f, OverlayFormat *out) {
+  switch (f) {
+    case GST_VIDEO_FORMAT_NV12: *out = OVERLAY_FORMAT_NV12; return TRUE;
+    case GST_VIDEO_FORMAT_I420: *out = OVERLAY_FORMAT_I420; return TRUE;
+    case GST_VIDEO_FORMAT_RGBA: *out = OVERLAY_FORMAT_RGBA; return TRUE;
+    case GST_VIDEO_FORMAT_BGRA: *out = OVERLAY_FORMAT_BGRA; return TRUE;
+    case GST_VIDEO_FORMAT_RGBx: *out = OVERLAY_FORMAT_RGBX; return TRUE;
+    case GST_VIDEO_FORMAT_BGRx: *out = OVERLAY_FORMAT_BGRX; return TRUE;
+    case GST_VIDEO_FORMAT_RGB: *out = OVERLAY_FORMAT_RGB; return TRUE;
+    case GST_VIDEO_FORMAT_BGR: *out = OVERLAY_FORMAT_BGR; return TRUE;
+    case GST_VIDEO_FORMAT_GRAY8: *out = OVERLAY_FORMAT_GRAY8; return TRUE;
     default: return FALSE;
   }
-  img->width = GST_VIDEO_FRAME_WIDTH(frame);
-  img->height = GST_VIDEO_FRAME_HEIGHT(frame);
-  for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(frame) && p < 3; p++) {
-    img->planes[p] = GST_VIDEO_FRAME_PLANE_DATA(frame, p);
-    img->strides[p] = GST_VIDEO_FRAME_PLANE_STRIDE(frame, p);
-  }
-  return TRUE;
 }
 
 /* Appends "label 0.93" (or "class 3 0.93") to text. */
@@ -182,17 +187,17 @@ static void object_text(const InferObject *o, gboolean show_confidence, GString 
 
 /* A label tab of `text` whose top left is at (x, y) (moved to stay in the
  * frame), filled with `bg`. */
-static void draw_tab(OverlayImage *img, gint x, gint y, const gchar *text, gint scale,
+static void draw_tab(OverlayCommandList *list, gint x, gint y, const gchar *text, gint scale,
                      OverlayRgb bg) {
   gint pad = scale;
   gint w = overlay_text_width(text, scale) + pad, h = overlay_text_height(scale) + 2 * pad;
-  if (x + w > img->width) x = img->width - w;
+  if (x + w > list->width) x = list->width - w;
   if (x < 0) x = 0;
-  if (y + h > img->height) y = img->height - h;
+  if (y + h > list->height) y = list->height - h;
   if (y < 0) y = 0;
-  overlay_fill_rect(img, x, y, x + w, y + h, overlay_color(img->format, bg));
-  overlay_draw_text(img, x + pad, y + pad, text, scale,
-                    overlay_color(img->format, overlay_text_rgb(bg)));
+  overlay_fill_rect(list, x, y, x + w, y + h, overlay_color(list->format, bg));
+  overlay_draw_text(list, x + pad, y + pad, text, scale,
+                    overlay_color(list->format, overlay_text_rgb(bg)));
 }
 
 typedef struct {
@@ -211,7 +216,7 @@ static gboolean object_box(const InferObject *o, gint width, gint height, PixelB
   return b->x1 > b->x0 && b->y1 > b->y0;
 }
 
-static void draw_objects(OverlayImage *img, const InferDetectionMeta *dm,
+static void draw_objects(OverlayCommandList *list, const InferDetectionMeta *dm,
                          const GstInferOverlaySettings *s, gint scale) {
   guint n = dm->objects->len;
   /* outlines first, then every tab, so that no outline crosses a label */
@@ -219,9 +224,9 @@ static void draw_objects(OverlayImage *img, const InferDetectionMeta *dm,
     for (guint i = 0; i < n; i++) {
       const InferObject *o = &g_array_index(dm->objects, InferObject, i);
       PixelBox b;
-      if (!object_box(o, img->width, img->height, &b)) continue;
-      overlay_draw_outline(img, b.x0, b.y0, b.x1, b.y1, (gint)s->line_thickness,
-                           overlay_color(img->format, overlay_palette(o->label_id)));
+      if (!object_box(o, list->width, list->height, &b)) continue;
+      overlay_draw_outline(list, b.x0, b.y0, b.x1, b.y1, (gint)s->line_thickness,
+                           overlay_color(list->format, overlay_palette(o->label_id)));
     }
   }
   if (!s->show_labels) return;
@@ -230,22 +235,22 @@ static void draw_objects(OverlayImage *img, const InferDetectionMeta *dm,
   for (guint i = 0; i < n; i++) {
     const InferObject *o = &g_array_index(dm->objects, InferObject, i);
     PixelBox b;
-    if (!object_box(o, img->width, img->height, &b)) continue;
+    if (!object_box(o, list->width, list->height, &b)) continue;
     object_text(o, s->show_confidence, text);
     gint y;
     switch (s->label_position) {
       case GST_INFER_OVERLAY_LABEL_INSIDE: y = b.y0; break;
       case GST_INFER_OVERLAY_LABEL_BELOW:
-        y = b.y1 + tab_h <= img->height ? b.y1 : b.y1 - tab_h;
+        y = b.y1 + tab_h <= list->height ? b.y1 : b.y1 - tab_h;
         break;
       default: y = b.y0 - tab_h >= 0 ? b.y0 - tab_h : b.y0; break;
     }
-    draw_tab(img, b.x0, y, text->str, scale, overlay_palette(o->label_id));
+    draw_tab(list, b.x0, y, text->str, scale, overlay_palette(o->label_id));
   }
   g_string_free(text, TRUE);
 }
 
-static void draw_frame_labels(OverlayImage *img, GstBuffer *buffer,
+static void draw_frame_labels(OverlayCommandList *list, GstBuffer *buffer,
                               const GstInferOverlaySettings *s, gint scale) {
   gpointer state = NULL;
   GstMeta *meta;
@@ -259,38 +264,96 @@ static void draw_frame_labels(OverlayImage *img, GstBuffer *buffer,
     g_string_truncate(text, 0);
     append_class(text, c->label, c->label_id, c->confidence, s->show_confidence);
     if (text->len > MAX_TEXT) g_string_truncate(text, MAX_TEXT);
-    draw_tab(img, 0, y, text->str, scale, FRAME_LABEL_RGB);
+    draw_tab(list, 0, y, text->str, scale, FRAME_LABEL_RGB);
     y += line_h;
-    if (y >= img->height) break;
+    if (y >= list->height) break;
   }
   g_string_free(text, TRUE);
 }
 
-static GstFlowReturn gst_infer_overlay_transform_frame_ip(GstVideoFilter *filter,
-                                                          GstVideoFrame *frame) {
-  GstInferOverlay *self = GST_INFER_OVERLAY(filter);
+/* Paints the frame's command list where the frame is: in CUDA memory on
+ * the GPU, otherwise mapped on the host. */
+static GstFlowReturn paint(GstInferOverlay *self, GstBuffer *buffer, const GstVideoInfo *info) {
+  gboolean painted = FALSE;
+  InferStatus *st = overlay_cuda_paint(self->cuda, buffer, info, &self->list, &painted);
+  if (st) {
+    GST_ELEMENT_ERROR(self, RESOURCE, FAILED, ("drawing on a frame in CUDA memory failed"),
+                      ("%s", infer_status_message(st)));
+    infer_status_free(st);
+    return GST_FLOW_ERROR;
+  }
+  if (painted) return GST_FLOW_OK;
+  GstVideoFrame frame;
+  if (!gst_video_frame_map(&frame, info, buffer, GST_MAP_READWRITE)) {
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("cannot map a %dx%d video frame for drawing",
+                      GST_VIDEO_INFO_WIDTH(info), GST_VIDEO_INFO_HEIGHT(info)), (NULL));
+    return GST_FLOW_ERROR;
+  }
+  OverlayImage img;
+  memset(&img, 0, sizeof img);
+  img.format = self->list.format;
+  img.width = GST_VIDEO_FRAME_WIDTH(&frame);
+  img.height = GST_VIDEO_FRAME_HEIGHT(&frame);
+  for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(&frame) && p < 3; p++) {
+    img.planes[p] = GST_VIDEO_FRAME_PLANE_DATA(&frame, p);
+    img.strides[p] = GST_VIDEO_FRAME_PLANE_STRIDE(&frame, p);
+  }
+  overlay_paint(&self->list, &img);
+  gst_video_frame_unmap(&frame);
+  return GST_FLOW_OK;
+}
+
+/* In place, mapping the frame itself (GstVideoFilter would map CUDA memory
+ * on the host) and only when there is something to draw. */
+static GstFlowReturn gst_infer_overlay_transform_ip(GstBaseTransform *trans, GstBuffer *buffer) {
+  GstInferOverlay *self = GST_INFER_OVERLAY(trans);
+  GstVideoFilter *filter = GST_VIDEO_FILTER(trans);
+  if (!filter->negotiated) {
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("no caps before the first frame"), (NULL));
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+  const GstVideoInfo *info = &filter->in_info;
+  OverlayFormat format;
+  if (!format_of(GST_VIDEO_INFO_FORMAT(info), &format)) {
+    GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("unsupported video format %s",
+                      gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(info))), (NULL));
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
   GstInferOverlaySettings s;
   GST_OBJECT_LOCK(self);
   s = self->settings;
   GST_OBJECT_UNLOCK(self);
 
-  OverlayImage img;
-  if (!map_image(frame, &img)) {
-    GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("unsupported video format %s",
-                      gst_video_format_to_string(GST_VIDEO_FRAME_FORMAT(frame))), (NULL));
-    return GST_FLOW_NOT_NEGOTIATED;
-  }
-  gint scale = s.font_scale ? (gint)s.font_scale : MAX(1, img.height / 360);
-  GstBuffer *buffer = frame->buffer;
+  gint width = GST_VIDEO_INFO_WIDTH(info), height = GST_VIDEO_INFO_HEIGHT(info);
+  gint scale = s.font_scale ? (gint)s.font_scale : MAX(1, height / 360);
+  overlay_list_reset(&self->list, format, width, height);
   InferDetectionMeta *dm = infer_buffer_get_detection_meta(buffer);
   if (dm) {
     /* keep the ROI metas of this frame size in line for whoever reads them downstream */
-    if (gst_buffer_is_writable(buffer))
-      infer_detection_meta_sync_roi(buffer, img.width, img.height);
-    if (dm->objects && (s.show_boxes || s.show_labels)) draw_objects(&img, dm, &s, scale);
+    if (gst_buffer_is_writable(buffer)) infer_detection_meta_sync_roi(buffer, width, height);
+    if (dm->objects && (s.show_boxes || s.show_labels)) draw_objects(&self->list, dm, &s, scale);
   }
-  if (s.show_frame_label) draw_frame_labels(&img, buffer, &s, scale);
-  return GST_FLOW_OK;
+  if (s.show_frame_label) draw_frame_labels(&self->list, buffer, &s, scale);
+  if (self->list.out_of_memory) {
+    GST_ELEMENT_ERROR(self, RESOURCE, FAILED, ("out of memory for the drawing commands"), (NULL));
+    return GST_FLOW_ERROR;
+  }
+  return self->list.n ? paint(self, buffer, info) : GST_FLOW_OK;
+}
+
+static gboolean gst_infer_overlay_stop(GstBaseTransform *trans) {
+  GstInferOverlay *self = GST_INFER_OVERLAY(trans);
+  overlay_cuda_free(self->cuda);
+  self->cuda = overlay_cuda_new();
+  overlay_list_free(&self->list);
+  return TRUE;
+}
+
+static void gst_infer_overlay_finalize(GObject *object) {
+  GstInferOverlay *self = GST_INFER_OVERLAY(object);
+  overlay_cuda_free(self->cuda);
+  overlay_list_free(&self->list);
+  G_OBJECT_CLASS(gst_infer_overlay_parent_class)->finalize(object);
 }
 
 /* ---- GObject ------------------------------------------------------------------------- */
@@ -298,11 +361,14 @@ static GstFlowReturn gst_infer_overlay_transform_frame_ip(GstVideoFilter *filter
 static void gst_infer_overlay_class_init(GstInferOverlayClass *klass) {
   GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
-  GstVideoFilterClass *filter_class = GST_VIDEO_FILTER_CLASS(klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS(klass);
   gobject_class->set_property = gst_infer_overlay_set_property;
   gobject_class->get_property = gst_infer_overlay_get_property;
+  gobject_class->finalize = gst_infer_overlay_finalize;
   install_properties(gobject_class);
-  filter_class->transform_frame_ip = GST_DEBUG_FUNCPTR(gst_infer_overlay_transform_frame_ip);
+  /* replaces GstVideoFilter's, which maps every frame on the host */
+  trans_class->transform_ip = GST_DEBUG_FUNCPTR(gst_infer_overlay_transform_ip);
+  trans_class->stop = GST_DEBUG_FUNCPTR(gst_infer_overlay_stop);
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_set_static_metadata(element_class, "Inference overlay",
@@ -316,4 +382,8 @@ static void gst_infer_overlay_init(GstInferOverlay *self) {
   s->font_scale = DEFAULT_FONT_SCALE;
   s->show_boxes = s->show_labels = s->show_confidence = s->show_frame_label = TRUE;
   s->label_position = GST_INFER_OVERLAY_LABEL_ABOVE;
+  overlay_list_init(&self->list, OVERLAY_FORMAT_RGB, 0, 0);
+  self->cuda = overlay_cuda_new();
+  /* always in place, never passthrough: frames are drawn on */
+  gst_base_transform_set_in_place(GST_BASE_TRANSFORM(self), TRUE);
 }

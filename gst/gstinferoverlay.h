@@ -2,14 +2,18 @@
  * it passes (in place): every object's box of InferDetectionMeta in its
  * class colour with a label tab ("label 0.93", plus the classes secondary
  * inference added to the object), and the frame classes of
- * InferClassificationMeta at the top left. Drawing is in overlay_draw.c,
- * the font in overlay_font.c. */
+ * InferClassificationMeta at the top left. Drawing is in overlay_draw.c
+ * (a command list and its CPU painter), the font in overlay_font.c, frames
+ * in CUDA memory in overlay_cuda.c. */
 #ifndef GST_INFER_OVERLAY_H
 #define GST_INFER_OVERLAY_H
 
 #include <gst/gst.h>
 #include <gst/video/gstvideofilter.h>
 #include <gst/video/video.h>
+
+#include "overlay_cuda.h"
+#include "overlay_draw.h"
 
 G_BEGIN_DECLS
 
@@ -33,6 +37,10 @@ typedef struct GstInferOverlaySettings {
 struct _GstInferOverlay {
   GstVideoFilter parent;
   GstInferOverlaySettings settings;
+  /* streaming thread only: the frame's drawing commands (memory kept from
+     frame to frame) and the GPU painter */
+  OverlayCommandList list;
+  OverlayCuda *cuda;
 };
 
 G_END_DECLS

@@ -16,13 +16,17 @@
  * download of its outputs into pinned memory) and finishes the oldest
  * running one (synchronizes its stream, calls back) while the GPU runs the
  * next: batches are started and finished in order, and the worker's only
- * host wait per batch is for results that are due. */
+ * host wait per batch is for results that are due. Detector outputs are
+ * decoded on the GPU right behind the run when the batch's clients allow it
+ * (InferOutputNeeds): then only the detections (and the outputs someone
+ * reads raw) are downloaded. */
 #include "infer_batcher.h"
 
 #include <string.h>
 
 #include "infer_cuda.h"
 #ifdef INFER_HAVE_CUDA
+#include "cuda_detect.h"
 #include "cuda_preprocess.h"
 #endif
 
@@ -43,6 +47,14 @@ typedef struct InferBatch {
   void **host_out;
   gsize *host_out_bytes;
   gint n_out;
+  gboolean *skip_out;  /* outputs nobody reads raw this batch (not downloaded) */
+  /* detections decoded on the GPU behind the run: counts then detections
+     (cuda_detect.h), computed in detect_dev with detect_ws, downloaded
+     into detect_host */
+  gboolean detect;     /* this batch's were */
+  gint detect_max;     /* detections per item in the result */
+  void *detect_ws, *detect_dev, *detect_host;
+  gsize detect_ws_bytes, detect_dev_bytes, detect_host_bytes;
   InferStatus *start_error;
   InferSlot *slots;
   gint capacity, reserved, filled;
@@ -89,6 +101,10 @@ static void free_batches(InferInstance *inst) {
     g_free(b->host_out);
     g_free(b->host_out_bytes);
     g_free(b->out_views);
+    g_free(b->skip_out);
+    if (b->detect_ws) infer_engine_mfree(b->engine, b->detect_ws);
+    if (b->detect_dev) infer_engine_mfree(b->engine, b->detect_dev);
+    infer_cuda_host_free(b->detect_host);
     if (b->input) infer_engine_mfree(b->engine, b->input);
     infer_status_free(b->start_error);
     g_free(b->staging);
@@ -159,6 +175,7 @@ static InferStatus *prepare_model(InferInstance *inst, InferModel *m) {
       b->out_views = g_new0(InferTensorView, MAX(m->n_outputs, 1));
       b->host_out = g_new0(void *, MAX(m->n_outputs, 1));
       b->host_out_bytes = g_new0(gsize, MAX(m->n_outputs, 1));
+      b->skip_out = g_new0(gboolean, MAX(m->n_outputs, 1));
     }
     g_queue_push_tail(&inst->free_q, b);
   }
@@ -174,18 +191,25 @@ static void close_filling(InferInstance *inst) {
   g_cond_signal(&inst->work_cond);
 }
 
-/* Queues the download of every output of the run just enqueued on the
- * batch's stream (pinned buffers grow to the largest output seen). */
-static InferStatus *queue_downloads(const InferModel *m, InferBatch *b) {
+/* The outputs of the run just enqueued on the batch's stream (device
+ * addresses, shapes of this run). */
+static InferStatus *fetch_outputs(const InferModel *m, InferBatch *b) {
+  for (gint i = 0; i < b->n_out; i++)
+    INFER_TRY(infer_context_get_output(b->ctx, m->output_names[i], &b->out_views[i]));
+  return NULL;
+}
+
+/* Queues the download of every output someone reads (fetch_outputs) on
+ * the batch's stream (pinned buffers grow to the largest output seen). */
+static InferStatus *queue_downloads(InferBatch *b) {
   void *stream = infer_stream_native_handle(b->stream);
   for (gint i = 0; i < b->n_out; i++) {
     InferTensorView *v = &b->out_views[i];
-    INFER_TRY(infer_context_get_output(b->ctx, m->output_names[i], v));
     int64_t numel = infer_shape_numel(&v->shape);
     gsize bytes = numel > 0 ? (gsize)numel * infer_dtype_size(v->dtype) : 0;
     const void *src = v->data;
-    v->data = b->host_out[i];
-    if (bytes == 0 || !src) continue;
+    v->data = b->skip_out[i] ? NULL : b->host_out[i];
+    if (b->skip_out[i] || bytes == 0 || !src) continue;
     if (bytes > b->host_out_bytes[i]) {
       infer_cuda_host_free(b->host_out[i]);
       b->host_out[i] = NULL;
@@ -197,6 +221,127 @@ static InferStatus *queue_downloads(const InferModel *m, InferBatch *b) {
     INFER_TRY(infer_cuda_download_async(v->data, src, bytes, stream));
   }
   return NULL;
+}
+
+#ifdef INFER_HAVE_CUDA
+static gboolean same_detector_params(const InferDetectorParams *a, const InferDetectorParams *b) {
+  return a->format == b->format && a->box_format == b->box_format &&
+         a->boxes_normalized == b->boxes_normalized &&
+         a->confidence_threshold == b->confidence_threshold && a->nms_iou == b->nms_iou &&
+         a->class_agnostic_nms == b->class_agnostic_nms && a->top_k == b->top_k &&
+         a->max_candidates == b->max_candidates;
+}
+
+/* The needs of the batch's clients together: *raw when one reads the raw
+ * outputs; TRUE when every one wants detections with the same parameters
+ * (*params, *max). */
+static gboolean batch_wants_detections(const InferModel *m, InferBatch *b, gboolean *raw,
+                                       InferDetectorParams *params, gint *max) {
+  gboolean all = b->reserved > 0;
+  InferClient *last = NULL;
+  *raw = FALSE;
+  for (gint i = 0; i < b->reserved; i++) {
+    InferClient *c = b->slots[i].client;
+    if (c == last) continue;
+    InferOutputNeeds nd;
+    memset(&nd, 0, sizeof nd);
+    infer_client_output_needs(c, m, &nd);
+    *raw |= nd.outputs;
+    if (!nd.detections || nd.max_detections < 0)
+      all = FALSE;
+    else if (!last)
+      *params = nd.detector, *max = nd.max_detections;
+    else if (!same_detector_params(params, &nd.detector) || *max != nd.max_detections)
+      all = FALSE;
+    last = c;
+  }
+  return all;
+}
+
+/* Device memory of at least `bytes` in *p (grown, never shrunk). */
+static InferStatus *grow_device(InferBatch *b, void **p, gsize *have, gsize bytes) {
+  if (bytes <= *have && *p) return NULL;
+  if (*p) infer_engine_mfree(b->engine, *p);
+  *p = NULL;
+  *have = 0;
+  INFER_TRY(infer_engine_malloc(b->engine, MAX(bytes, 1), p));
+  *have = MAX(bytes, 1);
+  return NULL;
+}
+
+/* Queues the GPU decoding of the batch's detections behind the run and the
+ * download of the results; what nobody reads raw then stays on the device.
+ * Anything the GPU path does not take (NMS-inside outputs, other dtypes, a
+ * format the outputs do not fit: the host decoder reports that) leaves the
+ * batch to the host decoder. */
+static void queue_detect(const InferModel *m, InferBatch *b, void *stream) {
+  b->detect = FALSE;
+  for (gint i = 0; i < b->n_out; i++) b->skip_out[i] = FALSE;
+  gboolean raw = FALSE;
+  InferDetectorParams p;
+  gint max = 0;
+  memset(&p, 0, sizeof p);
+  if (b->n_out <= 0 || !batch_wants_detections(m, b, &raw, &p, &max)) return;
+  InferNamedTensor *outs = g_new0(InferNamedTensor, b->n_out);
+  for (gint i = 0; i < b->n_out; i++) {
+    outs[i].name = m->output_names[i];
+    outs[i].view = b->out_views[i];
+  }
+  InferCudaDetectJob job;
+  memset(&job, 0, sizeof job);
+  InferStatus *st =
+      infer_detector_layout(outs, b->n_out, m->width, m->height, &p, &job.layout);
+  job.outputs = outs;
+  job.n_outputs = b->n_out;
+  job.batch = b->reserved;
+  job.params = p;
+  job.max_out = max;
+  size_t ws = 0;
+  gsize res = infer_cuda_detect_result_bytes(b->reserved, max);
+  if (!st) st = infer_cuda_detect_workspace(&job, &ws);
+  if (!st) st = grow_device(b, &b->detect_ws, &b->detect_ws_bytes, ws);
+  if (!st) st = grow_device(b, &b->detect_dev, &b->detect_dev_bytes, res);
+  if (!st && res > b->detect_host_bytes) {
+    infer_cuda_host_free(b->detect_host);
+    b->detect_host = NULL;
+    b->detect_host_bytes = 0;
+    st = infer_cuda_host_alloc(res, &b->detect_host);
+    if (!st) b->detect_host_bytes = res;
+  }
+  if (!st) st = infer_cuda_detect(&job, b->detect_ws, b->detect_ws_bytes, b->detect_dev, stream);
+  if (!st) st = infer_cuda_download_async(b->detect_host, b->detect_dev, res, stream);
+  g_free(outs);
+  if (st) {
+    GST_LOG("detections of this batch are decoded on the host: %s", infer_status_message(st));
+    infer_status_free(st);
+    return;
+  }
+  b->detect = TRUE;
+  b->detect_max = max;
+  if (raw) return;
+  const gint read[3] = {job.layout.pred, job.layout.boxes, job.layout.scores};
+  for (gint k = 0; k < 3; k++)
+    if (read[k] >= 0 && read[k] < b->n_out) b->skip_out[read[k]] = TRUE;
+}
+#else
+static void queue_detect(const InferModel *m, InferBatch *b, void *stream) {
+  (void)m, (void)stream;
+  b->detect = FALSE;
+}
+#endif
+
+/* The slots' detections decoded on the GPU (queue_detect), after the sync. */
+static void hand_over_detections(InferBatch *b) {
+  const gint32 *counts = b->detect_host;
+  const InferDetection *dets =
+      (const InferDetection *)((const guint8 *)b->detect_host +
+                               (gsize)b->reserved * sizeof(gint32));
+  for (gint i = 0; i < b->reserved; i++) {
+    InferSlot *s = &b->slots[i];
+    s->decoded = TRUE;
+    s->detections = dets + (gsize)i * (gsize)b->detect_max;
+    s->n_detections = CLAMP(counts[i], 0, b->detect_max);
+  }
 }
 
 /* Queues the batch (runs it, on the CPU); an error is kept for finish_batch. */
@@ -218,7 +363,9 @@ static void start_batch(InferInstance *inst, InferBatch *b) {
   }
   if (!st) st = infer_context_set_tensor_address(ctx, m->input_name, b->input);
   if (!st) st = infer_context_enqueue(ctx, stream);
-  if (!st && inst->device) st = queue_downloads(m, b);
+  if (!st && inst->device) st = fetch_outputs(m, b);
+  if (!st && inst->device) queue_detect(m, b, infer_stream_native_handle(stream));
+  if (!st && inst->device) st = queue_downloads(b);
   b->start_error = st;
 }
 
@@ -252,6 +399,7 @@ static void finish_batch(InferInstance *inst, InferBatch *b) {
   }
   gchar *err = st ? g_strdup_printf("inference failed: %s", infer_status_message(st)) : NULL;
   infer_status_free(st);
+  if (!err && inst->device && b->detect) hand_over_detections(b);
   InferClient *first = n > 0 ? b->slots[0].client : NULL;
   gboolean mixed = FALSE;
   for (gint i = 0; i < n; i++) {

@@ -48,7 +48,35 @@ struct InferSlot {
   InferLetterbox letterbox;
   gboolean failed;             /* preprocessing failed */
   gpointer priv;               /* the instance's */
+  /* filled by the instance before the callback, when the batch's
+     detections were decoded on the GPU (see InferOutputNeeds): the slot's
+     detections in model-input pixels (not yet mapped through the
+     letterbox), valid during the callback */
+  gboolean decoded;
+  const InferDetection *detections;
+  gint n_detections;
 };
+
+/* What a client's slots need of a batch's outputs. Device engines ask when
+ * a batch starts: when every client of the batch wants detections with the
+ * same parameters and the outputs are YOLOv8, YOLOv5 or SSD ones, they are
+ * decoded on the GPU behind the run (kernels/cuda/cuda_detect.h: the same
+ * results as infer_decode_detections) and only the detections come back to
+ * the host (slot->decoded); the detector outputs are then downloaded only
+ * when a client wants the raw outputs too (in the callback, outputs not
+ * downloaded have NULL data). Anything else downloads every output as
+ * before and the client decodes on the host. */
+typedef struct InferOutputNeeds {
+  gboolean outputs;            /* the raw outputs */
+  gboolean detections;         /* detections with `detector`, at most max_detections */
+  InferDetectorParams detector;
+  gint max_detections;
+} InferOutputNeeds;
+
+/* The needs of a client's slots for batches of `model` (implemented by the
+ * infer element's results code, from its settings; called on the worker). */
+void infer_client_output_needs(InferClient *client, const InferModel *model,
+                               InferOutputNeeds *needs);
 
 typedef struct InferInstanceOptions {
   InferModelOptions model;

@@ -144,6 +144,34 @@ static void copy_tensors(InferFrame *f, const InferNamedTensor *outs, gint n, gi
   }
 }
 
+/* The detector parameters of the settings; *max gets the capacity
+ * (top-k). */
+static InferDetectorParams detector_params(const InferDecodeSettings *s, gint *max) {
+  gint top_k = s->top_k > 0 ? s->top_k : DEFAULT_TOP_K_DETECTIONS;
+  InferDetectorParams p = {.format = s->detector_format,
+                           .box_format = INFER_BOX_AUTO,
+                           .confidence_threshold = s->threshold,
+                           .nms_iou = s->nms_iou,
+                           .top_k = top_k};
+  *max = top_k;
+  return p;
+}
+
+void infer_client_output_needs(InferClient *client, const InferModel *m, InferOutputNeeds *needs) {
+  InferDecodeSettings s;
+  gst_infer_decode_settings(client->user, &s);
+  InferModelKind kind = resolve_kind(&s, m);
+  memset(needs, 0, sizeof *needs);
+  /* what infer_results_decode reads raw: the tensors it copies, a
+     classifier's scores */
+  needs->outputs = kind == INFER_MODEL_KIND_CLASSIFIER ||
+                   ((s.output_tensors || kind == INFER_MODEL_KIND_RAW) && !s.roi_mode);
+  if (kind == INFER_MODEL_KIND_DETECTOR) {
+    needs->detections = TRUE;
+    needs->detector = detector_params(&s, &needs->max_detections);
+  }
+}
+
 gchar *infer_results_decode(InferFrame *f, const InferSlot *slot, const InferModel *m,
                             const InferNamedTensor *outs, gint n, gint item,
                             const InferDecodeSettings *s) {
@@ -171,15 +199,16 @@ gchar *infer_results_decode(InferFrame *f, const InferSlot *slot, const InferMod
       g_array_append_vals(f->classes, c, (guint)nc);
     }
   } else if (kind == INFER_MODEL_KIND_DETECTOR) {
-    gint top_k = s->top_k > 0 ? s->top_k : DEFAULT_TOP_K_DETECTIONS;
-    InferDetectorParams p = {.format = s->detector_format,
-                             .box_format = INFER_BOX_AUTO,
-                             .confidence_threshold = s->threshold,
-                             .nms_iou = s->nms_iou,
-                             .top_k = top_k};
+    gint top_k = 0;
+    InferDetectorParams p = detector_params(s, &top_k);
     InferDetection *d = g_new0(InferDetection, top_k);
     gint nd = 0;
-    st = infer_decode_detections(outs, n, item, m->width, m->height, &p, d, top_k, &nd);
+    if (slot->decoded) { /* on the GPU, with the settings of the batch's start */
+      nd = MIN(slot->n_detections, top_k);
+      if (nd > 0) memcpy(d, slot->detections, (gsize)nd * sizeof *d);
+    } else {
+      st = infer_decode_detections(outs, n, item, m->width, m->height, &p, d, top_k, &nd);
+    }
     if (!st) {
       infer_map_detections(d, nd, &slot->letterbox, slot->frame_width, slot->frame_height);
       if (!f->detections) f->detections = g_array_new(FALSE, FALSE, sizeof(InferDetection));

@@ -1,9 +1,9 @@
-/* Drawing into video frames for inferoverlay (see overlay_draw.h). */
+/* Drawing into video frames for inferoverlay (see overlay_draw.h):
+ * colours, recording the command list, and the CPU painter. */
 #include "overlay_draw.h"
 
+#include <stdlib.h>
 #include <string.h>
-
-#include "overlay_font.h"
 
 static const OverlayRgb palette[16] = {
     {255, 56, 56},  {56, 200, 80},   {40, 120, 255}, {255, 170, 0},
@@ -65,11 +65,11 @@ OverlayRgb overlay_text_rgb(OverlayRgb bg) {
   return overlay_rgb_to_gray(bg) > 140 ? black : white;
 }
 
-static int is_420(OverlayFormat f) {
+int overlay_is_420(OverlayFormat f) {
   return f == OVERLAY_FORMAT_NV12 || f == OVERLAY_FORMAT_I420;
 }
 
-static int bytes_per_pixel(OverlayFormat f) {
+int overlay_bytes_per_pixel(OverlayFormat f) {
   switch (f) {
     case OVERLAY_FORMAT_RGB:
     case OVERLAY_FORMAT_BGR: return 3;
@@ -81,6 +81,117 @@ static int bytes_per_pixel(OverlayFormat f) {
 }
 
 static int clip(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* ---- the list ----------------------------------------------------------------------------- */
+
+void overlay_list_init(OverlayCommandList *list, OverlayFormat format, int width, int height) {
+  memset(list, 0, sizeof *list);
+  overlay_list_reset(list, format, width, height);
+}
+
+void overlay_list_reset(OverlayCommandList *list, OverlayFormat format, int width, int height) {
+  list->format = format;
+  list->width = width;
+  list->height = height;
+  list->n = 0;
+  list->out_of_memory = 0;
+}
+
+void overlay_list_free(OverlayCommandList *list) {
+  free(list->cmds);
+  list->cmds = NULL;
+  list->n = list->capacity = 0;
+}
+
+/* A new zeroed command at the end, or NULL (out_of_memory is set). */
+static OverlayCommand *append(OverlayCommandList *list, OverlayCommandKind kind, OverlayColor c) {
+  if (list->n == list->capacity) {
+    int cap = list->capacity ? 2 * list->capacity : 64;
+    OverlayCommand *more = list->capacity < (1 << 24)
+                               ? realloc(list->cmds, (size_t)cap * sizeof *more)
+                               : NULL;
+    if (!more) {
+      list->out_of_memory = 1;
+      return NULL;
+    }
+    list->cmds = more;
+    list->capacity = cap;
+  }
+  OverlayCommand *cmd = &list->cmds[list->n++];
+  memset(cmd, 0, sizeof *cmd);
+  cmd->kind = (uint8_t)kind;
+  cmd->color = c;
+  return cmd;
+}
+
+/* ---- recording ---------------------------------------------------------------------------- */
+
+/* Fills [x0, x1) x [y0, y1); luma_only: leave the chroma of 4:2:0 as is. */
+static void fill(OverlayCommandList *list, int x0, int y0, int x1, int y1, OverlayColor c,
+                 int luma_only) {
+  int w = list->width, h = list->height;
+  x0 = clip(x0, 0, w), x1 = clip(x1, 0, w), y0 = clip(y0, 0, h), y1 = clip(y1, 0, h);
+  if (x0 >= x1 || y0 >= y1) return;
+  int cx0 = 0, cy0 = 0, cx1 = 0, cy1 = 0;
+  if (overlay_is_420(list->format) && !luma_only) {
+    /* 4:2:0: widen to whole 2x2 blocks so that luma and chroma agree */
+    x0 &= ~1, y0 &= ~1;
+    x1 = clip((x1 + 1) & ~1, 0, w), y1 = clip((y1 + 1) & ~1, 0, h);
+    cx0 = x0 / 2, cy0 = y0 / 2, cx1 = (x1 + 1) / 2, cy1 = (y1 + 1) / 2;
+  }
+  OverlayCommand *cmd = append(list, OVERLAY_CMD_RECT, c);
+  if (!cmd) return;
+  cmd->x0 = x0, cmd->y0 = y0, cmd->x1 = x1, cmd->y1 = y1;
+  cmd->cx0 = cx0, cmd->cy0 = cy0, cmd->cx1 = cx1, cmd->cy1 = cy1;
+}
+
+void overlay_fill_rect(OverlayCommandList *list, int x0, int y0, int x1, int y1,
+                       OverlayColor c) {
+  fill(list, x0, y0, x1, y1, c, 0);
+}
+
+void overlay_draw_outline(OverlayCommandList *list, int x0, int y0, int x1, int y1,
+                          int thickness, OverlayColor c) {
+  if (x0 >= x1 || y0 >= y1 || thickness <= 0) return;
+  if (2 * thickness >= x1 - x0 || 2 * thickness >= y1 - y0) {
+    fill(list, x0, y0, x1, y1, c, 0);
+    return;
+  }
+  fill(list, x0, y0, x1, y0 + thickness, c, 0);                          /* top */
+  fill(list, x0, y1 - thickness, x1, y1, c, 0);                          /* bottom */
+  fill(list, x0, y0 + thickness, x0 + thickness, y1 - thickness, c, 0);  /* left */
+  fill(list, x1 - thickness, y0 + thickness, x1, y1 - thickness, c, 0);  /* right */
+}
+
+static int clamp_scale(int scale) { return scale < 1 ? 1 : scale > 255 ? 255 : scale; }
+
+int overlay_text_width(const char *text, int scale) {
+  return (int)strlen(text) * OVERLAY_FONT_WIDTH * clamp_scale(scale);
+}
+
+int overlay_text_height(int scale) { return OVERLAY_FONT_HEIGHT * clamp_scale(scale); }
+
+void overlay_draw_text(OverlayCommandList *list, int x, int y, const char *text, int scale,
+                       OverlayColor c) {
+  scale = clamp_scale(scale);
+  int cell_w = OVERLAY_FONT_WIDTH * scale, cell_h = OVERLAY_FONT_HEIGHT * scale;
+  if (y >= list->height || y + cell_h <= 0) return;
+  for (const char *p = text; *p; p++, x += cell_w) {
+    if (x >= list->width) break;
+    if (x + cell_w <= 0) continue;
+    const uint8_t *g = overlay_font_glyph((unsigned char)*p);
+    uint8_t any = 0;
+    for (int row = 0; row < OVERLAY_FONT_HEIGHT; row++) any |= g[row];
+    if (!any) continue; /* a space paints nothing */
+    OverlayCommand *cmd = append(list, OVERLAY_CMD_GLYPH, c);
+    if (!cmd) return;
+    cmd->x0 = x, cmd->y0 = y, cmd->x1 = x + cell_w, cmd->y1 = y + cell_h;
+    cmd->scale = (uint8_t)scale;
+    memcpy(cmd->rows, g, OVERLAY_FONT_HEIGHT);
+  }
+}
+
+/* ---- the CPU painter ---------------------------------------------------------------------- */
 
 static void fill_plane(uint8_t *plane, int stride, int x0, int y0, int x1, int y1,
                        const uint8_t *px, int bpp) {
@@ -94,77 +205,50 @@ static void fill_plane(uint8_t *plane, int stride, int x0, int y0, int x1, int y
   }
 }
 
-/* Fills [x0, x1) x [y0, y1); luma_only: leave the chroma of 4:2:0 as is. */
-static void fill(OverlayImage *img, int x0, int y0, int x1, int y1, OverlayColor c,
-                 int luma_only) {
-  int w = img->width, h = img->height;
-  if (!is_420(img->format) || luma_only) {
-    x0 = clip(x0, 0, w), x1 = clip(x1, 0, w), y0 = clip(y0, 0, h), y1 = clip(y1, 0, h);
-    if (x0 >= x1 || y0 >= y1) return;
-    fill_plane(img->planes[0], img->strides[0], x0, y0, x1, y1, c.v,
-               bytes_per_pixel(img->format));
-    return;
-  }
-  /* 4:2:0: widen to whole 2x2 blocks so that luma and chroma agree */
-  x0 = clip(x0, 0, w), x1 = clip(x1, 0, w), y0 = clip(y0, 0, h), y1 = clip(y1, 0, h);
-  if (x0 >= x1 || y0 >= y1) return;
-  x0 &= ~1, y0 &= ~1;
-  x1 = clip((x1 + 1) & ~1, 0, w), y1 = clip((y1 + 1) & ~1, 0, h);
-  fill_plane(img->planes[0], img->strides[0], x0, y0, x1, y1, c.v, 1);
-  int cx0 = x0 / 2, cy0 = y0 / 2, cx1 = (x1 + 1) / 2, cy1 = (y1 + 1) / 2;
+static void paint_rect(const OverlayCommand *cmd, OverlayImage *img, int bpp) {
+  fill_plane(img->planes[0], img->strides[0], cmd->x0, cmd->y0, cmd->x1, cmd->y1,
+             cmd->color.v, bpp);
+  if (!overlay_is_420(img->format) || cmd->cx0 >= cmd->cx1 || cmd->cy0 >= cmd->cy1) return;
   if (img->format == OVERLAY_FORMAT_NV12) {
-    fill_plane(img->planes[1], img->strides[1], cx0, cy0, cx1, cy1, c.v + 1, 2);
+    fill_plane(img->planes[1], img->strides[1], cmd->cx0, cmd->cy0, cmd->cx1, cmd->cy1,
+               cmd->color.v + 1, 2);
   } else {
-    fill_plane(img->planes[1], img->strides[1], cx0, cy0, cx1, cy1, c.v + 1, 1);
-    fill_plane(img->planes[2], img->strides[2], cx0, cy0, cx1, cy1, c.v + 2, 1);
+    fill_plane(img->planes[1], img->strides[1], cmd->cx0, cmd->cy0, cmd->cx1, cmd->cy1,
+               cmd->color.v + 1, 1);
+    fill_plane(img->planes[2], img->strides[2], cmd->cx0, cmd->cy0, cmd->cx1, cmd->cy1,
+               cmd->color.v + 2, 1);
   }
 }
 
-void overlay_fill_rect(OverlayImage *img, int x0, int y0, int x1, int y1, OverlayColor c) {
-  fill(img, x0, y0, x1, y1, c, 0);
-}
-
-void overlay_draw_outline(OverlayImage *img, int x0, int y0, int x1, int y1, int thickness,
-                          OverlayColor c) {
-  if (x0 >= x1 || y0 >= y1 || thickness <= 0) return;
-  if (2 * thickness >= x1 - x0 || 2 * thickness >= y1 - y0) {
-    fill(img, x0, y0, x1, y1, c, 0);
-    return;
-  }
-  fill(img, x0, y0, x1, y0 + thickness, c, 0);                          /* top */
-  fill(img, x0, y1 - thickness, x1, y1, c, 0);                          /* bottom */
-  fill(img, x0, y0 + thickness, x0 + thickness, y1 - thickness, c, 0);  /* left */
-  fill(img, x1 - thickness, y0 + thickness, x1, y1 - thickness, c, 0);  /* right */
-}
-
-int overlay_text_width(const char *text, int scale) {
-  return (int)strlen(text) * OVERLAY_FONT_WIDTH * (scale < 1 ? 1 : scale);
-}
-
-int overlay_text_height(int scale) { return OVERLAY_FONT_HEIGHT * (scale < 1 ? 1 : scale); }
-
-void overlay_draw_text(OverlayImage *img, int x, int y, const char *text, int scale,
-                       OverlayColor c) {
-  if (scale < 1) scale = 1;
-  int luma_only = is_420(img->format);
-  int cell = OVERLAY_FONT_WIDTH * scale;
-  for (const char *p = text; *p; p++, x += cell) {
-    if (x >= img->width) break;
-    if (x + cell <= 0 || y >= img->height || y + OVERLAY_FONT_HEIGHT * scale <= 0) continue;
-    const uint8_t *g = overlay_font_glyph((unsigned char)*p);
-    for (int row = 0; row < OVERLAY_FONT_HEIGHT; row++) {
-      uint8_t bits = g[row];
-      int py = y + row * scale;
-      /* runs of set bits as one rectangle each */
-      for (int col = 0; col < 8 && bits;) {
-        if (!(bits & (0x80u >> col))) {
-          col++;
-          continue;
-        }
-        int start = col;
-        while (col < 8 && (bits & (0x80u >> col))) col++;
-        fill(img, x + start * scale, py, x + col * scale, py + scale, c, luma_only);
+/* Runs of set bits of each row as one rectangle each, clipped. */
+static void paint_glyph(const OverlayCommand *cmd, OverlayImage *img, int bpp) {
+  int s = cmd->scale, w = img->width, h = img->height;
+  for (int row = 0; row < OVERLAY_FONT_HEIGHT; row++) {
+    uint8_t bits = cmd->rows[row];
+    int y0 = clip(cmd->y0 + row * s, 0, h), y1 = clip(cmd->y0 + (row + 1) * s, 0, h);
+    if (y0 >= y1) continue;
+    for (int col = 0; col < 8 && bits;) {
+      if (!(bits & (0x80u >> col))) {
+        col++;
+        continue;
       }
+      int start = col;
+      while (col < 8 && (bits & (0x80u >> col))) col++;
+      int x0 = clip(cmd->x0 + start * s, 0, w), x1 = clip(cmd->x0 + col * s, 0, w);
+      if (x0 < x1) fill_plane(img->planes[0], img->strides[0], x0, y0, x1, y1, cmd->color.v, bpp);
     }
+  }
+}
+
+void overlay_paint(const OverlayCommandList *list, OverlayImage *img) {
+  if (img->format != list->format || img->width != list->width || img->height != list->height)
+    return;
+  int bpp = overlay_bytes_per_pixel(img->format);
+  for (int i = 0; i < list->n; i++) {
+    const OverlayCommand *cmd = &list->cmds[i];
+    if (cmd->kind == OVERLAY_CMD_RECT)
+      paint_rect(cmd, img, bpp);
+    else
+      paint_glyph(cmd, img, bpp);
   }
 }

@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
-# GPU only: decode H.264 on the GPU (nvh264dec, NVDEC) and detect on the GPU
-# (infer backend=cuda), draw with inferoverlay and encode with x264enc to
-# OUT/nvdec_cuda.mp4; prints the frame rate. The input is the synthetic
-# 640x360 video encoded once to H.264 (x264enc, or nvh264enc without it).
-# infer and inferoverlay take frames in system memory, so nvh264dec hands
-# them over there (no cudadownload is needed). Exits 0 with a message when
-# there is no NVIDIA decoder (nvh264dec comes with gstreamer1.0-plugins-bad
-# and is only registered when an NVIDIA driver and GPU are present).
+# GPU only: decode H.264 on the GPU (nvh264dec, NVDEC), detect on the GPU
+# (infer backend=cuda), draw with inferoverlay on the GPU and encode with
+# x264enc to OUT/nvdec_cuda.mp4; prints the frame rate. The input is the
+# synthetic 640x360 video encoded once to H.264 (x264enc, or nvh264enc
+# without it). Frames stay in CUDA memory (memory:CUDAMemory) from the
+# decoder through infer (read in place) and inferoverlay (drawn in place);
+# cudadownload brings them to system memory only for the encoder, and the
+# metadata branch's fakesink takes them as they are. Exits 0 with a message
+# when there is no NVIDIA decoder (nvh264dec and cudadownload come with
+# gstreamer1.0-plugins-bad and are only registered when an NVIDIA driver and
+# GPU are present).
 #
 # Usage: pipelines/nvdec_cuda.sh [OUT]   (default ./pipelines-output/nvdec)
 # Environment: BUILD (./build), FRAMES (300), WIDTH (640), HEIGHT (360).
 source "$(dirname "$0")/lib.sh"
 OUT=${1:-./pipelines-output/nvdec}
-if ! have nvh264dec; then
-  echo "nvdec_cuda: no NVIDIA decoder here (nvh264dec: gstreamer1.0-plugins-bad with an NVIDIA driver and GPU); nothing to do"
+if ! have nvh264dec || ! have cudadownload; then
+  echo "nvdec_cuda: no NVIDIA decoder here (nvh264dec, cudadownload: gstreamer1.0-plugins-bad with an NVIDIA driver and GPU); nothing to do"
   exit 0
 fi
 if have x264enc; then h264enc="x264enc speed-preset=veryfast"
@@ -33,8 +36,9 @@ fi
 encoder_tail "$OUT/nvdec_cuda"
 start=$(now)
 "$PRINT_META" "filesrc location=\"$input\" ! qtdemux ! h264parse ! nvh264dec !
+               video/x-raw(memory:CUDAMemory) !
                infer $DETECTOR backend=cuda ! inferoverlay ! tee name=t
-               t. ! queue ! $ENCODE
+               t. ! queue ! cudadownload ! $ENCODE
                t. ! queue ! fakesink name=sink sync=false" |
   "$PYTHON" "$root/pipelines/report.py" --save "$OUT/detections.jsonl" --gt "$GT" \
     --check-detections 0

@@ -4,11 +4,14 @@
  * math allowed) this pass turns 2-D Conv and Pool layers channels-last and
  * keeps whole regions in that layout:
  *
- *   - Conv (2-D, constant weights, also with a fused residual) and Pool
- *     (2-D or global, rank 4) become their channels_last forms; weights are
- *     transposed here, once, to [C_out, kH, kW, C_in/g];
+ *   - Conv (2-D, constant weights, also with a fused residual; float or
+ *     its INT8 form) and Pool (2-D or global, rank 4) become their
+ *     channels_last forms; weights are transposed here, once, to
+ *     [C_out, kH, kW, C_in/g] (an INT8 conv's bias and per-channel weight
+ *     scales are 1-D and stay as they are);
  *   - layers that do not care about the layout follow their input:
- *     unary activations and Casts, Add/Mul/... of two channels-last tensors
+ *     unary activations and Casts, Quantize / Dequantize (a per-channel
+ *     scale axis 1 becomes axis 3), Add/Mul/... of two channels-last tensors
  *     of one shape or of one and a constant (transposed too), fused
  *     pointwise chains on the same terms, Concat over channels;
  *   - everything else reads channels-first tensors.
@@ -130,8 +133,22 @@ static bool conv_ok(const LayoutState *s, const InferLayer *l) {
   const InferConvParams *p = &l->params.conv;
   if (p->spatial != 2 || !rank4(s, l->inputs[0]) || l->inputs[1] < 0) return false;
   const InferTensorDef *w = def_of(s, l->inputs[1]);
-  return infer_tensor_is_constant(w) && w->shape.rank == 4 && w->dtype == INFER_DTYPE_F32 &&
-         def_of(s, l->inputs[0])->dtype == INFER_DTYPE_F32;
+  InferDType t = p->quant.int8 ? INFER_DTYPE_I8 : INFER_DTYPE_F32;
+  return infer_tensor_is_constant(w) && w->shape.rank == 4 && w->dtype == t &&
+         def_of(s, l->inputs[0])->dtype == t;
+}
+
+/* Quantize / Dequantize of a channels-last tensor: per-tensor scales keep
+ * their meaning, a per-channel axis 1 becomes 3; other axes stay
+ * channels-first. */
+static bool quantize_follows(const LayoutState *s, const InferLayer *l, InferOpParams *p) {
+  InferTensorId x = l->inputs[0];
+  if (l->n_inputs != 2 || x < 0 || s->cl[x] == INFER_NO_TENSOR || l->inputs[1] < 0) return false;
+  if (infer_shape_numel(&def_of(s, l->inputs[1])->shape) == 1) return true;
+  int64_t axis = p->quantize.axis < 0 ? p->quantize.axis + 4 : p->quantize.axis;
+  if (axis != 1) return false;
+  p->quantize.axis = 3;
+  return true;
 }
 
 static InferStatus *try_layer(LayoutState *s, int32_t l, bool *handled) {
@@ -162,6 +179,12 @@ static InferStatus *try_layer(LayoutState *s, int32_t l, bool *handled) {
     case INFER_OP_CAST:
       if (s->cl[x] == INFER_NO_TENSOR) return NULL;
       in[0] = s->cl[x];
+      break;
+    case INFER_OP_QUANTIZE:
+    case INFER_OP_DEQUANTIZE:
+      if (!quantize_follows(s, layer, &p)) return NULL;
+      in[0] = s->cl[x];
+      INFER_TRY(infer_rewrite_get(&s->rw, layer->inputs[1], &in[1]));
       break;
     case INFER_OP_BINARY: {
       InferBinaryKind k = p.binary.kind;
@@ -235,7 +258,9 @@ static InferStatus *copy_first(LayoutState *s, int32_t l) {
 
 static bool wanted(const InferPassContext *ctx) {
   if (ctx->backend != INFER_BACKEND_CUDA || !ctx->cfg) return false;
-  return (ctx->cfg->precisions & INFER_PRECISION_FP16) || !ctx->cfg->no_tf32;
+  /* INT8 convolutions run on the tensor cores channels-last only */
+  return (ctx->cfg->precisions & (INFER_PRECISION_FP16 | INFER_PRECISION_INT8)) ||
+         !ctx->cfg->no_tf32;
 }
 
 InferStatus *infer_pass_channels_last(const InferPassContext *ctx, const InferNetwork *in,

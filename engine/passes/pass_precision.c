@@ -18,7 +18,13 @@
  *     are);
  *   - the config does not pin it to FP32 (infer_build_config_set_layer_precision);
  *   - the backend's kernel accepts the F16 form (asked through
- *     supports_layer with the F16 dtypes). */
+ *     supports_layer with the F16 dtypes).
+ *
+ * INT8 layers (the INT8 forms of Conv / Gemm, made by the quantize pass)
+ * and their i8 tensors are left alone: in an INT8 engine with FP16
+ * allowed, the layers that stayed float go FP16 around them (TensorRT's
+ * rule: INT8 where possible, then FP16, then FP32). A Quantize reads an
+ * F16 producer's output as it is (its kernels take F16), without a Cast. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,10 +106,15 @@ static bool pinned_fp32(const InferBuildConfig *cfg, const char *layer) {
   return false;
 }
 
+static bool is_int8(const InferLayer *layer) {
+  return (layer->op == INFER_OP_CONV && layer->params.conv.quant.int8) ||
+         (layer->op == INFER_OP_GEMM && layer->params.gemm.quant.int8);
+}
+
 static bool goes_half(const PrecisionState *s, const InferPassContext *ctx, const InferUses *u,
                       const InferLayer *layer) {
-  if (!op_ok(layer) || pinned_fp32(ctx->cfg, layer->name) || layer->n_inputs > 64 ||
-      layer->n_outputs > 64)
+  if (!op_ok(layer) || is_int8(layer) || pinned_fp32(ctx->cfg, layer->name) ||
+      layer->n_inputs > 64 || layer->n_outputs > 64)
     return false;
   bool any_float = false;
   for (int i = 0; i < layer->n_outputs; i++) {
@@ -204,6 +215,9 @@ static InferStatus *emit_layer(PrecisionState *s, int32_t l, bool half) {
     if (t < 0) continue;
     if (half && converts_input(s, layer, i)) {
       INFER_TRY(half_of(s, t, &in[i]));
+    } else if (i == 0 && layer->op == INFER_OP_QUANTIZE && s->produced_half[t]) {
+      in[i] = s->as_half[t];
+      touched = true;
     } else if (s->produced_half[t] && (infer_op_info(layer->op)->flags & INFER_OPF_READS_SHAPE_ONLY)) {
       in[i] = s->as_half[t]; /* only its shape is read: no cast */
       touched = true;

@@ -23,8 +23,9 @@
  *             output as x, float otherwise.
  *
  * Either way a layer stays float when the config pins it to FP16/FP32, or
- * when the backend has no INT8 kernel for it (asked through supports_layer;
- * the CPU reference has one, CUDA not yet), and the build log says why.
+ * when the backend has no INT8 kernel for it (asked through supports_layer,
+ * with the layer's channels-first shapes: the layout pass runs later), and
+ * the build log says why.
  * Dequantize layers of constants (weights, biases) that no INT8 layer
  * absorbs are folded into float constants here (constant folding leaves
  * them to this pass). Runs after activation fusion (the fused activation

@@ -30,7 +30,20 @@ static const char *layer_kernel(const InferEngine *e, const InferLayer *l) {
   static const char *const algos[] = {"cudnn-algo-0", "cudnn-algo-1", "cudnn-algo-2",
                                       "cudnn-algo-3", "cudnn-algo-4", "cudnn-algo-5",
                                       "cudnn-algo-6", "cudnn-algo-7", "cudnn-algo-8"};
+  static const char *const mma[] = {"int8-mma-128x128",        "int8-mma-128x64",
+                                    "int8-mma-64x64",          "int8-mma-256x128",
+                                    "int8-mma-128x128-staged", "int8-mma-128x64-staged",
+                                    "int8-mma-64x64-staged",   "int8-mma-256x128-staged"};
   if (e->backend == INFER_BACKEND_CPU) return "cpu-reference";
+  if (l->op == INFER_OP_CONV && l->params.conv.quant.int8) {
+    /* INFER_CUDA_CONV_TACTIC_INT8_* (kernels/cuda/cuda_conv_int8.h) */
+    int32_t t = l->params.conv.tactic;
+    if (t == 4001) return "int8-cublaslt-1x1";
+    if (t >= 4100 && t < 4100 + (int32_t)(sizeof mma / sizeof mma[0])) return mma[t - 4100];
+    if (t == 4000) return "int8-direct";
+    return "int8-default";
+  }
+  if (l->op == INFER_OP_GEMM && l->params.gemm.quant.int8) return "int8-gemm";
   if ((l->op == INFER_OP_CONV || l->op == INFER_OP_DECONV)) {
     int32_t t = l->params.conv.tactic;
     if (t == 1000) return "cublaslt-1x1"; /* INFER_CUDA_CONV_TACTIC_GEMM */

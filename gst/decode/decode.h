@@ -81,6 +81,29 @@ InferStatus *infer_decode_detections(const InferNamedTensor *outputs, int n_outp
                                      const InferDetectorParams *p, InferDetection *out,
                                      int max_out, int *n);
 
+/* How infer_decode_detections reads the outputs (for decoders elsewhere,
+ * such as the GPU's, that must give the same results): the matched format,
+ * the outputs' indices, the layout and the box transform. */
+typedef struct InferDetectorLayout {
+  InferDetectorFormat format;  /* never AUTO */
+  int pred;                    /* YOLO: the prediction output, else -1 */
+  int boxes, scores;           /* SSD and NMS inside, else -1 */
+  bool transposed;             /* YOLO [N, 4 + C, A] */
+  int64_t batch;               /* dim 0 of the outputs read */
+  int64_t anchors;             /* A (NMS inside: K) */
+  int64_t channels;            /* YOLO: 4 + C or 5 + C */
+  int64_t n_classes;           /* SSD: C */
+  bool cxcywh;                 /* boxes are cx, cy, w, h */
+  float sx, sy;                /* box scale (input size with boxes_normalized, else 1) */
+} InferDetectorLayout;
+
+/* The layout infer_decode_detections uses for these outputs and params
+ * (the same errors, except those about batch items and data: outputs may be
+ * specs without data). */
+InferStatus *infer_detector_layout(const InferNamedTensor *outputs, int n_outputs,
+                                   int input_width, int input_height,
+                                   const InferDetectorParams *p, InferDetectorLayout *out);
+
 /* Greedy NMS over dets (sorted by confidence in place); keeps at most
  * max_keep; returns the count kept at the front. */
 int infer_nms(InferDetection *dets, int n, float iou_threshold, bool class_agnostic, int max_keep);

@@ -406,6 +406,38 @@ static void make_box(const BoxXform *x, double a, double b, double c, double d, 
   o->y_max = (float)(y1 * x->sy);
 }
 
+/* The box format and scale for the matched layout (box_format AUTO: see
+ * the header comment). */
+static InferStatus *box_xform(const Layout *L, const InferDetectorParams *p, int input_width,
+                              int input_height, BoxXform *bx) {
+  const char *box_name = L->pred ? L->pred->name : NULL;
+  bx->cxcywh = false;
+  bx->sx = bx->sy = 1.0f;
+  switch (p->box_format) {
+    case INFER_BOX_XYXY: bx->cxcywh = false; break;
+    case INFER_BOX_CXCYWH: bx->cxcywh = true; break;
+    case INFER_BOX_AUTO:
+      if (L->format == INFER_DET_YOLOV5)
+        bx->cxcywh = true;
+      else if (L->format == INFER_DET_YOLOV8)
+        bx->cxcywh = (name_has(box_name, "xywh") || name_has(box_name, "cxcywh")) &&
+                     !name_has(box_name, "xyxy");
+      break;
+    default:
+      return infer_status_new(INFER_ERR_INVALID_ARGUMENT, "unknown box format %d",
+                              (int)p->box_format);
+  }
+  if (p->boxes_normalized) {
+    if (input_width <= 0 || input_height <= 0)
+      return infer_status_new(INFER_ERR_INVALID_ARGUMENT,
+                              "normalized boxes need the model input size (got %dx%d)", input_width,
+                              input_height);
+    bx->sx = (float)input_width;
+    bx->sy = (float)input_height;
+  }
+  return NULL;
+}
+
 /* Element c of anchor a of a YOLO prediction tensor. */
 static double yolo_at(const Layout *L, int64_t base, int64_t a, int64_t c) {
   return load(&L->pred->view,
@@ -559,12 +591,10 @@ InferStatus *infer_decode_detections(const InferNamedTensor *outputs, int n_outp
   Layout L;
   INFER_TRY(resolve(outputs, n_outputs, p->format, &L));
 
-  const char *box_name = NULL;
   switch (L.format) {
     case INFER_DET_YOLOV8:
     case INFER_DET_YOLOV5:
       INFER_TRY(check_tensor(L.pred, b, false));
-      box_name = L.pred->name;
       break;
     case INFER_DET_SSD:
       INFER_TRY(check_tensor(L.boxes, b, false));
@@ -579,29 +609,8 @@ InferStatus *infer_decode_detections(const InferNamedTensor *outputs, int n_outp
     default: return infer_status_new(INFER_ERR_INTERNAL, "detection decoding: no format");
   }
 
-  BoxXform bx = {false, 1.0f, 1.0f};
-  switch (p->box_format) {
-    case INFER_BOX_XYXY: bx.cxcywh = false; break;
-    case INFER_BOX_CXCYWH: bx.cxcywh = true; break;
-    case INFER_BOX_AUTO:
-      if (L.format == INFER_DET_YOLOV5)
-        bx.cxcywh = true;
-      else if (L.format == INFER_DET_YOLOV8)
-        bx.cxcywh = (name_has(box_name, "xywh") || name_has(box_name, "cxcywh")) &&
-                    !name_has(box_name, "xyxy");
-      break;
-    default:
-      return infer_status_new(INFER_ERR_INVALID_ARGUMENT, "unknown box format %d",
-                              (int)p->box_format);
-  }
-  if (p->boxes_normalized) {
-    if (input_width <= 0 || input_height <= 0)
-      return infer_status_new(INFER_ERR_INVALID_ARGUMENT,
-                              "normalized boxes need the model input size (got %dx%d)", input_width,
-                              input_height);
-    bx.sx = (float)input_width;
-    bx.sy = (float)input_height;
-  }
+  BoxXform bx;
+  INFER_TRY(box_xform(&L, p, input_width, input_height, &bx));
 
   int keep = (p->top_k > 0 && p->top_k < max_out) ? p->top_k : max_out;
   int64_t total = L.anchors;
@@ -639,5 +648,45 @@ InferStatus *infer_decode_detections(const InferNamedTensor *outputs, int n_outp
   }
   free(col.buf);
   *n = kept;
+  return NULL;
+}
+
+static bool readable(const InferNamedTensor *t) {
+  return t->view.dtype == INFER_DTYPE_F32 || t->view.dtype == INFER_DTYPE_F16;
+}
+
+InferStatus *infer_detector_layout(const InferNamedTensor *outputs, int n_outputs,
+                                   int input_width, int input_height,
+                                   const InferDetectorParams *p, InferDetectorLayout *out) {
+  if (!p || !out)
+    return infer_status_new(INFER_ERR_INVALID_ARGUMENT, "detector layout: NULL argument");
+  memset(out, 0, sizeof *out);
+  out->pred = out->boxes = out->scores = -1;
+  INFER_TRY(check_outputs_arg(outputs, n_outputs));
+  Layout L;
+  INFER_TRY(resolve(outputs, n_outputs, p->format, &L));
+  BoxXform bx;
+  INFER_TRY(box_xform(&L, p, input_width, input_height, &bx));
+  out->format = L.format;
+  out->transposed = L.transposed;
+  out->anchors = L.anchors;
+  out->channels = L.channels;
+  out->n_classes = L.n_classes;
+  out->cxcywh = bx.cxcywh;
+  out->sx = bx.sx;
+  out->sy = bx.sy;
+  const InferNamedTensor *first = NULL;
+  if (L.pred) out->pred = (int)(L.pred - outputs), first = L.pred;
+  if (L.boxes) out->boxes = (int)(L.boxes - outputs), first = L.boxes;
+  if (L.scores) out->scores = (int)(L.scores - outputs);
+  out->batch = first ? first->view.shape.d[0] : 0;
+  bool ok = L.format == INFER_DET_NMS_INSIDE ||
+            (L.pred ? readable(L.pred) : readable(L.boxes) && readable(L.scores));
+  if (!ok) {
+    char desc[1024];
+    describe_outputs(outputs, n_outputs, desc, sizeof desc);
+    return infer_status_new(INFER_ERR_UNSUPPORTED,
+                            "the detector outputs %s are not f32 or f16", desc);
+  }
   return NULL;
 }

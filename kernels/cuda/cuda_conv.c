@@ -39,6 +39,7 @@
 #include "cuda_conv_gemm.h"
 #include "cuda_conv_graph.h"
 #include "cuda_conv_depthwise.h"
+#include "cuda_conv_int8.h"
 #include "cuda_epilogue.h"
 #include "cuda_ops.h"
 
@@ -166,6 +167,7 @@ static InferStatus *supports_common(const InferOpCall *c, bool deconv) {
 }
 
 InferStatus *infer_cuda_supports_conv(const InferOpCall *call) {
+  if (call->params->conv.quant.int8) return infer_cuda_conv_int8_supports(call);
   return supports_common(call, false);
 }
 
@@ -538,7 +540,10 @@ static size_t conv_workspace(const InferOpCall *c) {
   return pl.stage_bytes + e->bytes[0];
 }
 
-size_t infer_cuda_workspace_conv(const InferOpCall *call) { return conv_workspace(call); }
+size_t infer_cuda_workspace_conv(const InferOpCall *call) {
+  if (call->params->conv.quant.int8) return infer_cuda_conv_int8_workspace(call);
+  return conv_workspace(call);
+}
 
 size_t infer_cuda_workspace_deconv(const InferOpCall *call) { return conv_workspace(call); }
 
@@ -662,6 +667,7 @@ static InferStatus *conv_run(const InferOpCall *c, const InferCudaExec *ex) {
 }
 
 InferStatus *infer_cuda_run_conv(const InferOpCall *call, const InferCudaExec *exec) {
+  if (call->params->conv.quant.int8) return infer_cuda_conv_int8_run(call, exec);
   return conv_run(call, exec);
 }
 
@@ -732,6 +738,7 @@ static InferStatus *tune_cudnn(const InferOpCall *c, const InferCudaExec *ex, in
  * the cuBLASLt product: the fastest wins. */
 InferStatus *infer_cuda_tune_conv(const InferOpCall *c, const InferCudaExec *ex, int32_t *tactic,
                                   double *ms) {
+  if (c->params->conv.quant.int8) return infer_cuda_conv_int8_tune(c, ex, tactic, ms);
   INFER_TRY(tune_cudnn(c, ex, tactic, ms));
   if (infer_cuda_conv_depthwise_applicable(c) && !is_empty(c)) {
     double d_ms = 0;

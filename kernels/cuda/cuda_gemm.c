@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "cuda_epilogue.h"
+#include "cuda_gemm_int8.h"
 #include "cuda_ops.h"
 
 /* cuBLAS workspace per layer (cuBLAS recommends 4 MiB, 32 MiB on Hopper
@@ -143,6 +144,7 @@ static InferStatus *mm_supports(const InferOpCall *c, int n_inputs, const InferA
 /* ---- Gemm ------------------------------------------------------------------ */
 
 InferStatus *infer_cuda_supports_gemm(const InferOpCall *call) {
+  if (call->params->gemm.quant.int8) return infer_cuda_gemm_int8_supports(call);
   INFER_TRY(mm_supports(call, 3, &call->params->gemm.activation));
   if (call->in[0].shape.rank != 2 || call->in[1].shape.rank != 2 ||
       (infer_call_has_input(call, 2) && call->in[2].shape.rank > 2))
@@ -151,11 +153,12 @@ InferStatus *infer_cuda_supports_gemm(const InferOpCall *call) {
 }
 
 size_t infer_cuda_workspace_gemm(const InferOpCall *call) {
-  (void)call;
+  if (call->params->gemm.quant.int8) return infer_cuda_gemm_int8_workspace(call);
   return GEMM_CUBLAS_WORKSPACE;
 }
 
 InferStatus *infer_cuda_run_gemm(const InferOpCall *c, const InferCudaExec *ex) {
+  if (c->params->gemm.quant.int8) return infer_cuda_gemm_int8_run(c, ex);
   const InferGemmParams *p = &c->params->gemm;
   const InferShape *as = &c->in[0].shape, *bs = &c->in[1].shape, *ys = &c->out[0].shape;
   void *y = c->out[0].data;

@@ -4,9 +4,8 @@
  * rounds x / scale half to even (__float2int_rn) and saturates to
  * [-128, 127], NaN giving 0; Dequantize multiplies i8 or i32 by the scale.
  * The scales are a device tensor (a constant of the engine), read per
- * element. INT8 Conv / Gemm have no CUDA kernel yet: cuda_conv.c and
- * cuda_gemm.c refuse their i8 operands, so the quantize pass keeps those
- * layers float on this backend. */
+ * element. INT8 Conv / Gemm are in cuda_conv_int8*.{c,cu} and
+ * cuda_gemm_int8.c. */
 #include <cuda_fp16.h>
 
 #include "cuda_common.cuh"

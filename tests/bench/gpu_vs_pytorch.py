@@ -8,6 +8,12 @@ to ONNX, then for every model, batch and precision measures
     and FP16 (model.half());
   - the engine: `inferexec --onnx M --shapes input:Bx3xHxW [--fp16]` with a
     shared timing cache, inputs already on the device;
+  - INT8 (precision `int8`): the engine built with `--int8 --fp16 --calib
+    CACHE` (INT8 where the GPU has INT8 kernels, FP16 elsewhere, as
+    TensorRT builds), the cache made by `infer-calibrate --algo minmax` on
+    32 random-normal images; PyTorch has no INT8 baseline on the GPU, so
+    the row's PyTorch figure is its FP16 one, and the row also gives ours
+    INT8 / ours FP16 (when fp16 is among the precisions);
 prints throughput (images/s), latency and the ratio ours/PyTorch, engine
 build time (cold and with the timing cache) and plan load time, checks that
 outputs match PyTorch (normalized error ||a-b||/||a||), and appends the
@@ -15,7 +21,8 @@ table to a Markdown results file.
 
   python3 tests/bench/gpu_vs_pytorch.py --inferexec build-gpu/engine/tools/inferexec \
       --out RESULTS.md [--models resnet50,resnet18,mobilenet_v2,yolo_style]
-      [--batches 1,8,64,256] [--precisions fp32,fp16] [--compile]
+      [--batches 1,8,64,256] [--precisions fp32,fp16,int8] [--compile]
+      [--calibrate build-gpu/calibration/tools/infer-calibrate]
 
 --compile adds torch.compile(mode="max-autotune") for ResNet-50 (minutes).
 This is a benchmark, not a test: it asserts nothing about speed.
@@ -173,12 +180,34 @@ def parse(out, key, pattern):
     return float(m.group(1)) if m else float("nan")
 
 
+def calibration_cache(args, onnx_path, size, workdir):
+    """A min-max calibration cache of the model from 32 random-normal images
+    (4 files of 8), made once per model by infer-calibrate."""
+    path = os.path.join(workdir, "calib_minmax.cache")
+    if os.path.exists(path):
+        return path
+    data = os.path.join(workdir, "calib_data")
+    os.makedirs(data, exist_ok=True)
+    rng = np.random.default_rng(11)
+    for i in range(4):
+        write_tensor(os.path.join(data, "batch_%d.pb" % i), "input",
+                     rng.standard_normal((8, 3, size, size)).astype(np.float32))
+    cmd = [args.calibrate, "--onnx", onnx_path, "--data", data, "--cache", path, "--algo",
+           "minmax", "--batch", "8", "--shape", "input:8x3x%dx%d" % (size, size)]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("infer-calibrate failed: %s\n%s" % (" ".join(cmd), r.stderr[-2000:]))
+    return path
+
+
 def ours(args, onnx_path, size, batch, precision, cache, workdir):
     shapes = "input:%dx3x%dx%d" % (batch, size, size)
     plan = os.path.join(workdir, "plan_%s_%d.plan" % (precision, batch))
     common = ["--shapes", shapes, "--timing-cache", cache]
     if precision == "fp16":
         common.append("--fp16")
+    if precision == "int8":
+        common += ["--int8", "--fp16", "--calib", calibration_cache(args, onnx_path, size, workdir)]
     # cold: no timing cache yet for this model, precision and batch
     if os.path.exists(cache):
         os.remove(cache)
@@ -194,6 +223,13 @@ def ours(args, onnx_path, size, batch, precision, cache, workdir):
     lat = parse(out, "latency", r"Latency: min = [0-9.]+ ms, max = [0-9.]+ ms, mean = ([0-9.]+) ms")
     load = parse(out, "load", r"plan load: ([0-9.]+) ms")
     layers = out and re.search(r"layers: (\d+)", out)
+    if precision == "int8":
+        graph = run_inferexec(args, ["--load-engine", plan, "--shapes", shapes, "--iterations",
+                                     "1", "--warmup", "0", "--dump-graph"])
+        after = graph.split("after optimization", 1)[-1]
+        print("  int8 engine: %d int8 Conv/Gemm layers, %d other conv/gemm layers" % (
+            len(re.findall(r"\s(conv|gemm)\s+int8\s", after)),
+            len(re.findall(r"\s(conv|gemm)\s+fp(16|32)\s", after))), flush=True)
     return {"img_s": qps * batch, "lat_ms": lat, "build_cold_s": cold / 1000.0,
             "build_cached_s": cached / 1000.0, "load_ms": load,
             "layers": int(layers.group(1)) if layers else -1, "plan": plan}
@@ -222,12 +258,18 @@ def main():
     ap.add_argument("--precisions", default="fp32,fp16")
     ap.add_argument("--compile", action="store_true")
     ap.add_argument("--workdir", default=None)
+    ap.add_argument("--calibrate", default=None,
+                    help="infer-calibrate (default: calibration/tools/ of the inferexec build)")
     args = ap.parse_args()
+    if args.calibrate is None:
+        build = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(args.inferexec))))
+        args.calibrate = os.path.join(build, "calibration", "tools", "infer-calibrate")
     workdir = args.workdir or tempfile.mkdtemp(prefix="infer_bench_")
     os.makedirs(workdir, exist_ok=True)
     gpu = torch.cuda.get_device_name(0)
     date = datetime.date.today().isoformat()
     rows = []
+    pt_cache = {}  # (model, precision, batch) -> PyTorch ms
     for name in args.models.split(","):
         model, size = make_model(name)
         onnx_path = os.path.join(workdir, name + ".onnx")
@@ -244,14 +286,24 @@ def main():
                     print(str(e), file=sys.stderr)
                     o = None
                 iters = max(20, min(400, 4000 // b))
-                pt = pytorch_ms(model, size, b, precision, iters)
+                # no INT8 PyTorch baseline on the GPU: INT8 rows compare with its FP16
+                pt_prec = "fp16" if precision == "int8" else precision
+                pt = pt_cache.get((name, pt_prec, b))
+                if pt is None:
+                    pt = pytorch_ms(model, size, b, pt_prec, iters)
+                    pt_cache[(name, pt_prec, b)] = pt
                 model = model.float().cpu().to(memory_format=torch.contiguous_format)
                 torch.cuda.empty_cache()
                 pt_img_s = b * 1000.0 / pt
                 if o and err is None and b == min(8, max(int(v) for v in args.batches.split(","))):
                     err = accuracy(args, model, size, precision, o["plan"], mdir, b)
                 row = {"model": name, "precision": precision, "batch": b, "pt_img_s": pt_img_s,
-                       "pt_ms": pt, "ours": o, "err": err}
+                       "pt_ms": pt, "ours": o, "err": err, "vs_fp16": None}
+                if precision == "int8" and o:
+                    fp16 = [r for r in rows if r["model"] == name and r["precision"] == "fp16"
+                            and r["batch"] == b and r["ours"]]
+                    if fp16:
+                        row["vs_fp16"] = o["img_s"] / fp16[0]["ours"]["img_s"]
                 rows.append(row)
                 print_row(row, flush=True)
             if args.compile and name == "resnet50":
@@ -278,7 +330,9 @@ def print_row(r, flush=False):
               fmt(o.get("img_s"), "%.1f"), fmt(o.get("lat_ms"), "%.3f"),
               fmt(o.get("img_s", float("nan")) / r["pt_img_s"], "%.2f"),
               fmt(o.get("build_cold_s"), "%.1f"), fmt(o.get("build_cached_s"), "%.1f"),
-              fmt(o.get("load_ms"), "%.1f"), fmt(r["err"], "%.1e")), flush=flush)
+              fmt(o.get("load_ms"), "%.1f"), fmt(r["err"], "%.1e")) +
+          (" | int8/ours-fp16 %s" % fmt(r.get("vs_fp16"), "%.2f")
+           if r["precision"] == "int8" else ""), flush=flush)
 
 
 def format_table(rows, gpu, date):
@@ -286,18 +340,20 @@ def format_table(rows, gpu, date):
            "`python3 tests/bench/gpu_vs_pytorch.py --inferexec build-gpu/engine/tools/inferexec "
            "--out RESULTS.md` (PyTorch %s: channels_last, cudnn.benchmark, CUDA-graph replay; "
            "images/s; latency = one batch; error = ||ours - PyTorch FP32||/||PyTorch FP32|| at "
-           "batch 8)" % torch.__version__, "",
+           "batch 8; int8 rows: PyTorch figures are its FP16 ones, and the last column is ours "
+           "INT8 / ours FP16)" % torch.__version__, "",
            "| model | prec | batch | PyTorch img/s | ours img/s | ours/PyTorch | ours latency ms | "
-           "PyTorch latency ms | build cold s | build cached s | plan load ms | error |",
-           "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+           "PyTorch latency ms | build cold s | build cached s | plan load ms | error | "
+           "int8 / ours fp16 |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         o = r["ours"] or {}
-        out.append("| %s | %s | %d | %.1f | %s | %s | %s | %.3f | %s | %s | %s | %s |" % (
+        out.append("| %s | %s | %d | %.1f | %s | %s | %s | %.3f | %s | %s | %s | %s | %s |" % (
             r["model"], r["precision"], r["batch"], r["pt_img_s"], fmt(o.get("img_s"), "%.1f"),
             fmt(o.get("img_s", float("nan")) / r["pt_img_s"], "%.2f"),
             fmt(o.get("lat_ms"), "%.3f"), r["pt_ms"], fmt(o.get("build_cold_s"), "%.1f"),
             fmt(o.get("build_cached_s"), "%.1f"), fmt(o.get("load_ms"), "%.1f"),
-            fmt(r["err"], "%.1e")))
+            fmt(r["err"], "%.1e"), fmt(r.get("vs_fp16"), "%.2f")))
     return "\n".join(out) + "\n"
 
 

@@ -6,7 +6,13 @@
 # against PyTorch (tests/bench/gpu_vs_pytorch.py, BENCH_ARGS passed on) and
 # appends its table to $BENCH_OUT (default tests/bench/RESULTS.md). Exits
 # non-zero when a test fails.
-#   [BENCH=1] tests/gpu/run_gpu_suite.sh [extra meson setup options]
+#   [BENCH=1] [MEMCHECK=1] [SOAK=SECONDS] tests/gpu/run_gpu_suite.sh [extra meson setup options]
+# MEMCHECK=1 then runs the CUDA op tests (test_cuda_ops family by family,
+# and the INT8 kernels) under compute-sanitizer's memcheck and prints the
+# errors found per run. SOAK=SECONDS runs the 16-branch soak
+# (tests/reliability/soak_multistream, the project's detector, FP16, memory
+# sampled every SOAK_INTERVAL seconds, default 60) alongside the tests and
+# prints its log at the end; its figures are memory, not speed.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -45,6 +51,15 @@ fi
 # everything (the gpu suite spans tests/gpu, plugins, caffe and the element)
 ninja -C "$dir" || exit 1
 
+soak_pid=
+if [ -n "${SOAK:-}" ]; then
+  echo "== soak: $SOAK s in the background ($dir/soak.log)"
+  GST_PLUGIN_PATH=$root/$dir/gst "$dir/tests/reliability/soak_multistream" \
+    "$root/pipelines/models/detector.onnx" "$SOAK" "${SOAK_INTERVAL:-60}" cuda fp16 \
+    >"$dir/soak.log" 2>&1 &
+  soak_pid=$!
+fi
+
 echo "== meson test --suite gpu"
 meson test -C "$dir" --no-rebuild --suite gpu --print-errorlogs ${GPU_TESTS:-}
 rc=$?
@@ -67,6 +82,35 @@ w = [max(len(r[i]) for r in rows + [("test", "result", "time", "summary")]) for 
 for r in [("test", "result", "time", "summary")] + rows:
     print("  ".join(r[i].ljust(w[i]) for i in range(4)))
 PY
+if [ "${MEMCHECK:-0}" = 1 ]; then
+  echo "== compute-sanitizer memcheck"
+  if ! command -v compute-sanitizer >/dev/null; then
+    echo "compute-sanitizer: not found"; rc=1
+  else
+    runs=()
+    for fam in elementwise nn reduce movement pad_resize generators; do
+      runs+=("cuda_ops $fam|$dir/tests/gpu/test_cuda_ops $fam")
+    done
+    [ -x "$dir/tests/int8/test_int8_gpu" ] && runs+=("int8_gpu ops|$dir/tests/int8/test_int8_gpu ops")
+    for r in "${runs[@]}"; do
+      name=${r%%|*}; cmd=${r#*|}
+      log=$dir/memcheck-${name// /_}.log
+      # shellcheck disable=SC2086
+      timeout "${MEMCHECK_TIMEOUT:-300}" compute-sanitizer --tool memcheck --error-exitcode 3 $cmd >"$log" 2>&1
+      mrc=$?
+      errors=$(sed -n 's/^========= ERROR SUMMARY: \([0-9]*\) error.*/\1/p' "$log" | tail -1)
+      verdict=$([ "$mrc" = 0 ] && echo clean || ([ "$mrc" = 124 ] && echo "timed out") || echo "exit $mrc")
+      printf '  memcheck %-22s %-10s errors: %s  (%s)\n' "$name" "$verdict" "${errors:-?}" \
+        "$(grep -E '^(cuda_ops|int8_gpu)[^:]*: [0-9]+ passed' "$log" | tail -1)"
+      [ "$mrc" = 0 ] || [ "$mrc" = 124 ] || rc=1
+    done
+  fi
+fi
+if [ -n "$soak_pid" ]; then
+  echo "== soak (waiting for it to finish)"
+  wait "$soak_pid" || rc=1
+  cat "$dir/soak.log"
+fi
 if [ "${BENCH:-0}" = 1 ]; then
   echo "== benchmark against PyTorch"
   # shellcheck disable=SC2086

@@ -357,7 +357,18 @@ static void run_direct(void) {
 #include "cuda_op_cases.h"
 #include "cuda_op_cases_movement.h"
 
-int main(void) {
+/* Runs family `name` unless a filter names other families. */
+static bool selected(int argc, char **argv, const char *name) {
+  if (argc < 2) return true;
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], name) == 0) return true;
+  return false;
+}
+
+/* test_cuda_ops [FAMILY...]: every family, or the ones named (elementwise,
+ * nn, reduce, movement, pad_resize, generators), e.g. to split a
+ * compute-sanitizer run. */
+int main(int argc, char **argv) {
   int devices = 0;
   if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
     printf("cuda_ops: skipped, no CUDA device\n");
@@ -366,12 +377,14 @@ int main(void) {
   struct cudaDeviceProp prop;
   if (cudaGetDeviceProperties(&prop, 0) == cudaSuccess)
     printf("device: %s (sm_%d%d)\n", prop.name, prop.major, prop.minor);
-  cases_elementwise();
-  cases_nn();
-  cases_reduce();
-  cases_movement();
-  cases_pad_resize();
-  cases_generators();
+  static const struct {
+    const char *name;
+    void (*run)(void);
+  } families[] = {{"elementwise", cases_elementwise}, {"nn", cases_nn},
+                  {"reduce", cases_reduce},           {"movement", cases_movement},
+                  {"pad_resize", cases_pad_resize},   {"generators", cases_generators}};
+  for (size_t i = 0; i < sizeof families / sizeof families[0]; i++)
+    if (selected(argc, argv, families[i].name)) families[i].run();
   printf("cuda_ops: %d passed, %d failed\n", n_passed, n_failed);
   return n_failed ? 1 : 0;
 }

@@ -157,8 +157,12 @@ static void test_formats(void) {
 
 /* Letterboxed detections on 1280x720 and an odd size, both paddings. */
 static void test_detector(void) {
+  /* the GPU decodes the detections (with the raw outputs downloaded too
+     for output-tensors=true): still the CPU's objects */
   const char *settings[] = {"", "padding=bottom-right", "keep-aspect-ratio=false",
-                            "pad-value=0 mean=0.5,0.5,0.5 std=0.5,0.5,0.5"};
+                            "pad-value=0 mean=0.5,0.5,0.5 std=0.5,0.5,0.5",
+                            "output-tensors=true batch-size=2",
+                            "threshold=0 nms-iou=0.01 top-k=1 batch-size=3"};
   const char *fmts[] = {"NV12", "RGB"};
   const int sizes[][2] = {{1280, 720}, {301, 199}};
   for (int f = 0; f < 2; f++)
@@ -173,6 +177,15 @@ static void test_detector(void) {
       GstBuffer *out[3] = {0};
       run(NULL, "detector.onnx", "cuda", "", fmts[f], w, h, frames, 3, out, NULL);
       CHECK(n_objects(out[0]) == 2 && object_of_class(out[0], 0) && object_of_class(out[0], 1));
+      unref_all(out, 3);
+      /* output-tensors=true: the raw output [1, 2, 6] comes along */
+      run(NULL, "detector.onnx", "cuda", "output-tensors=true", fmts[f], w, h, frames, 3, out,
+          NULL);
+      gpointer state = NULL;
+      InferTensorMeta *t = out[0] ? infer_buffer_iterate_tensor_meta(out[0], &state) : NULL;
+      CHECK(t && t->rank == 3 && t->dims[0] == 1 && t->dims[1] == 2 && t->dims[2] == 6 &&
+            t->size == 48);
+      CHECK(n_objects(out[0]) == 2);
       unref_all(out, 3);
       unref_all(frames, 3);
     }

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Explicitly quantized (QDQ) ONNX models through inferexec on the CPU,
-against onnxruntime.
+"""Explicitly quantized (QDQ) ONNX models through inferexec on the CPU
+(or the CUDA backend), against onnxruntime.
 
-  qdq_test.py INFEREXEC OUT_DIR
+  qdq_test.py INFEREXEC OUT_DIR [cpu|cuda]
+
+With cuda the test exits 77 (skipped) where no NVIDIA GPU is present.
 
 Builds small QDQ models with onnx.helper (int8, zero point 0: Q -> DQ on
 activations, DQ of int8 weights per output channel or per tensor, DQ of
@@ -140,6 +142,15 @@ def run(cmd):
 
 def main():
     exe, out = sys.argv[1], sys.argv[2]
+    backend = sys.argv[3] if len(sys.argv) > 3 else "cpu"
+    if backend == "cuda":
+        try:
+            gpus = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True).stdout
+        except OSError:
+            gpus = ""
+        if "GPU" not in gpus:
+            print("skipped: no CUDA device (nvidia-smi -L lists no GPU)")
+            sys.exit(77)
     failures = 0
     for make in (qdq_conv, qdq_residual_gemm, qdq_gemm):
         name = make.__name__
@@ -161,7 +172,7 @@ def main():
                                                                      "quantize"])):
             od = os.path.join(d, variant)
             os.makedirs(od, exist_ok=True)
-            rc, text = run([exe, "--onnx", path, "--backend", "cpu", *extra, "--load-inputs",
+            rc, text = run([exe, "--onnx", path, "--backend", backend, *extra, "--load-inputs",
                             "x:" + os.path.join(d, "x.pb"), "--save-outputs", od, "--iterations",
                             "1", "--warmup", "0", "--dump-graph"])
             if rc != 0:
@@ -176,14 +187,14 @@ def main():
             ok = got.shape == want.shape and lsb.max() <= 1.0 + 1e-3
             if variant == "int8":
                 ok = ok and n_int8 == want_int8
-            print(f"{'ok' if ok else 'FAIL'} {name} {variant}: int8 layers {n_int8} "
+            print(f"{'ok' if ok else 'FAIL'} {name} {variant} ({backend}): int8 layers {n_int8} "
                   f"(want {want_int8 if variant == 'int8' else 'any'}), max |diff| "
                   f"{lsb.max():.3f} LSB, equal {equal * 100:.1f}% of {got.size}")
             failures += not ok
     # --int8 without a cache on a float model: a clear error
     path = os.path.join(out, "float_conv.onnx")
     onnx.save(float_model(), path)
-    rc, text = run([exe, "--onnx", path, "--backend", "cpu", "--int8", "--iterations", "1",
+    rc, text = run([exe, "--onnx", path, "--backend", backend, "--int8", "--iterations", "1",
                     "--warmup", "0"])
     ok = rc != 0 and "calibration cache" in text and "Quantize/Dequantize" in text
     print(f"{'ok' if ok else 'FAIL'} --int8 without --calib on a float model: exit {rc}: "

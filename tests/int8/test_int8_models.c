@@ -20,66 +20,7 @@
 #include "infer/infer.h"
 #include "test_util.h"
 
-#define MAX_IN 8
-#define CAL_BATCHES 8
-#define BATCH 2
-
-typedef struct Inputs {
-  int n;
-  const char *names[MAX_IN];
-  InferShape shapes[MAX_IN];
-  float *data[MAX_IN];
-} Inputs;
-
-/* Standard normal values from a seeded xorshift (Box-Muller). */
-static uint64_t rng_state;
-static double uniform01(void) {
-  rng_state ^= rng_state << 13;
-  rng_state ^= rng_state >> 7;
-  rng_state ^= rng_state << 17;
-  return ((double)(rng_state >> 11) + 0.5) / 9007199254740992.0;
-}
-static float normal(void) {
-  return (float)(sqrt(-2.0 * log(uniform01())) * cos(6.283185307179586 * uniform01()));
-}
-
-static void fill(Inputs *in, uint64_t seed) {
-  rng_state = seed * 0x9E3779B97F4A7C15ull + 1;
-  for (int i = 0; i < in->n; i++) {
-    int64_t n = infer_shape_numel(&in->shapes[i]);
-    for (int64_t k = 0; k < n; k++) in->data[i][k] = normal();
-  }
-}
-
-/* ---- the calibrator: CAL_BATCHES seeded batches ---- */
-
-typedef struct Cal {
-  Inputs *in;
-  int next;
-} Cal;
-
-static int cal_batch_size(void *user) {
-  (void)user;
-  return BATCH;
-}
-
-static bool cal_get_batch(void *user, const char *const *names, const void **bindings, int n) {
-  Cal *c = user;
-  if (c->next >= CAL_BATCHES) return false;
-  fill(c->in, 1000 + (uint64_t)c->next++);
-  for (int k = 0; k < n; k++) {
-    bindings[k] = NULL;
-    for (int i = 0; i < c->in->n; i++)
-      if (strcmp(names[k], c->in->names[i]) == 0) bindings[k] = c->in->data[i];
-    if (!bindings[k]) return false;
-  }
-  return true;
-}
-
-static bool cal_reset(void *user) {
-  ((Cal *)user)->next = 0;
-  return true;
-}
+#include "int8_test_inputs.h"
 
 /* ---- engines ---- */
 

@@ -1,0 +1,397 @@
+/* INT8 2-D channels-last convolution (group 1) as an implicit GEMM on the
+ * tensor cores: Y[M, C_out] = A[M, K] . B[C_out, K]^T with M = N*OH*OW
+ * output pixels, K = KH*KW*C_in taps-by-channels, A gathered from x on the
+ * fly (zeros where the window leaves the image) and B the weights as the
+ * channels-last layout stores them ([C_out, KH, KW, C_in]: K contiguous).
+ *
+ * A block computes a BM x BN tile of Y, BK = 64 bytes of K per step: the
+ * tiles of A and B go through a 4-stage shared-memory ring filled with
+ * cp.async (16 bytes per copy, zero-filled outside the image or past K)
+ * while the warps multiply the stage loaded before, with ldmatrix and
+ * mma.sync.m16n8k32.s8.s8.s32 (exact int32 sums). When C_in is not a
+ * multiple of 16 (a 16-byte piece of K would cross a tap, or be
+ * misaligned: the first layer's 3 channels), the tiles are gathered byte
+ * by byte instead. The epilogue (cuda_conv_int8_epilogue.cuh) runs on the
+ * accumulators in registers and writes y directly (i8 or f32, pairs of
+ * adjacent channels per store).
+ *
+ * Shared rows are padded to 80 bytes: the 8 rows an ldmatrix phase reads
+ * then start in 8 different 4-bank groups (no bank conflicts). Needs
+ * sm_80 or newer (mma.sync s8 m16n8k32, cp.async, ldmatrix).
+ *
+ * This header holds the kernel template; cuda_conv_int8_mma.cu and
+ * cuda_conv_int8_mma_wide.cu instantiate the tile configurations (two
+ * files: they compile in parallel). Only the 64 x 64 configuration has
+ * the byte-gather form: the others decline layers whose C_in is not a
+ * multiple of 16. CUDA C++ only. */
+#ifndef INFER_CUDA_CONV_INT8_MMA_CUH
+#define INFER_CUDA_CONV_INT8_MMA_CUH
+
+#include <cuda_runtime.h>
+
+#include "cuda_conv_int8_epilogue.cuh"
+
+namespace infer_i8mma {
+namespace {
+
+constexpr int kBK = 64;          /* bytes of K per stage */
+constexpr int kLds = kBK + 16;   /* padded shared row */
+constexpr int kStages = 4;
+
+struct Geo {
+  int n, h, w, c, oh, ow, cout, kh, kw, sh, sw, dh, dw, ph, pw, m, k;
+  int staged; /* the epilogue through shared memory (coalesced 16-byte stores) */
+};
+
+template <int BM, int BN>
+constexpr size_t smem_bytes() {
+  /* the stage ring, or the staged int32 tile (rows padded by 4 words) */
+  return (size_t)kStages * (BM + BN) * kLds > (size_t)BM * (BN + 4) * 4
+             ? (size_t)kStages * (BM + BN) * kLds
+             : (size_t)BM * (BN + 4) * 4;
+}
+
+/* The staged epilogue: 16 consecutive channels of row m from the int32
+ * tile `a` (16-byte aligned). vec: y, the residual and the channel count
+ * allow 16-byte accesses. */
+__device__ __forceinline__ void epilogue16(const InferCudaInt8Epilogue &e, void *y, int y_i8,
+                                           const int32_t *a, int64_t idx0, int co0, int n,
+                                           bool vec) {
+  if (!vec || n < 16) {
+    for (int u = 0; u < 16 && u < n; u++) {
+      float v = infer_i8::finish(e, infer_i8::conv_value(infer_i8::channel(e, co0 + u), a[u]),
+                                 idx0 + u);
+      infer_i8::store(y, y_i8, idx0 + u, v, e.y_scale);
+    }
+    return;
+  }
+  int32_t acc[16];
+#pragma unroll
+  for (int u = 0; u < 16; u += 4) *(int4 *)(acc + u) = *(const int4 *)(a + u);
+  float v[16];
+#pragma unroll
+  for (int u = 0; u < 16; u++) v[u] = infer_i8::conv_value(infer_i8::channel(e, co0 + u), acc[u]);
+  if (e.residual) {
+    /* read before y is written: y may alias the residual */
+    if (e.residual_i8) {
+      int4 rv = *(const int4 *)((const int8_t *)e.residual + idx0);
+      const int8_t *rb = (const int8_t *)&rv;
+#pragma unroll
+      for (int u = 0; u < 16; u++) v[u] = __fadd_rn(v[u], __fmul_rn((float)rb[u], e.residual_scale));
+    } else {
+      float rf[16];
+#pragma unroll
+      for (int u = 0; u < 16; u += 4)
+        *(float4 *)(rf + u) = *(const float4 *)((const float *)e.residual + idx0 + u);
+#pragma unroll
+      for (int u = 0; u < 16; u++) v[u] = __fadd_rn(v[u], rf[u]);
+    }
+  }
+  if (e.act.kind != INFER_UNARY_NONE) {
+#pragma unroll
+    for (int u = 0; u < 16; u++) v[u] = infer_cuda_act(e.act, v[u]);
+  }
+  if (y_i8) {
+    int4 q;
+    int8_t *qb = (int8_t *)&q;
+#pragma unroll
+    for (int u = 0; u < 16; u++) qb[u] = infer_i8::saturate_round(__fdiv_rn(v[u], e.y_scale));
+    *(int4 *)((int8_t *)y + idx0) = q;
+  } else {
+#pragma unroll
+    for (int u = 0; u < 16; u += 4)
+      *(float4 *)((float *)y + idx0 + u) = make_float4(v[u], v[u + 1], v[u + 2], v[u + 3]);
+  }
+}
+
+__device__ __forceinline__ unsigned smem_addr(const void *p) {
+  return (unsigned)__cvta_generic_to_shared(p);
+}
+
+__device__ __forceinline__ void cp_async16(void *dst, const void *src, int bytes) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(dst)), "l"(src),
+               "r"(bytes));
+}
+
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+}
+
+__device__ __forceinline__ void ldmatrix_x4(unsigned r[4], const void *p) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(smem_addr(p)));
+}
+
+__device__ __forceinline__ void mma_s8(int32_t d[4], const unsigned a[4], unsigned b0,
+                                       unsigned b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
+      "{%8,%9}, {%0,%1,%2,%3};\n"
+      : "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+/* Byte kk of output pixel (pn, ih0, iw0)'s window row, or 0 outside. */
+__device__ __forceinline__ int8_t gather_x(const int8_t *__restrict__ x, const Geo &g, int pn,
+                                           int ih0, int iw0, int kk) {
+  if (kk >= g.k) return 0;
+  int tap = kk / g.c, c = kk - tap * g.c, r = tap / g.kw, s = tap - r * g.kw;
+  int ih = ih0 + r * g.dh, iw = iw0 + s * g.dw;
+  if ((unsigned)ih >= (unsigned)g.h || (unsigned)iw >= (unsigned)g.w) return 0;
+  return __ldg(x + (((int64_t)pn * g.h + ih) * g.w + iw) * g.c + c);
+}
+
+template <int BM, int BN, int WM, int WN, bool kVec>
+__global__ void __launch_bounds__(WM *WN * 32)
+    conv_mma_kernel(const int8_t *__restrict__ x, const int8_t *__restrict__ w, void *y, int y_i8,
+                    Geo g, InferCudaInt8Epilogue e) {
+  constexpr int kThreads = WM * WN * 32;
+  constexpr int kWtm = BM / WM, kWtn = BN / WN, kMt = kWtm / 16, kNt = kWtn / 8;
+  constexpr int kRowStep = kThreads / 4;           /* rows one pass of 16-byte pieces covers */
+  constexpr int kAch = BM / kRowStep, kBch = BN / kRowStep;
+  static_assert(kNt % 2 == 0 && kAch >= 1 && kBch >= 1, "tile shape");
+  extern __shared__ __align__(16) int8_t smem[];
+
+  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+  const int wm = warp / WN, wn = warp % WN;
+  const int block_m = blockIdx.x * BM, block_n = blockIdx.y * BN;
+  const int col = tid & 3, row0 = tid >> 2;
+
+  /* the output pixels this thread loads A rows for */
+  int a_n[kAch], a_ih[kAch], a_iw[kAch];
+  bool a_ok[kAch];
+#pragma unroll
+  for (int j = 0; j < kAch; j++) {
+    int m = block_m + row0 + j * kRowStep;
+    a_ok[j] = m < g.m;
+    int mm = a_ok[j] ? m : 0;
+    int ow = mm % g.ow, t = mm / g.ow, oh = t % g.oh;
+    a_n[j] = t / g.oh;
+    a_ih[j] = oh * g.sh - g.ph;
+    a_iw[j] = ow * g.sw - g.pw;
+  }
+
+  auto load_stage = [&](int stage, int kt) {
+    int8_t *as = smem + stage * (BM + BN) * kLds, *bs = as + BM * kLds;
+    int kk = kt * kBK + col * 16;
+    if (kVec) {
+      int tap = kk / g.c, c = kk - tap * g.c, r = tap / g.kw, s = tap - r * g.kw;
+#pragma unroll
+      for (int j = 0; j < kAch; j++) {
+        int ih = a_ih[j] + r * g.dh, iw = a_iw[j] + s * g.dw;
+        bool ok = a_ok[j] && kk < g.k && (unsigned)ih < (unsigned)g.h &&
+                  (unsigned)iw < (unsigned)g.w;
+        const int8_t *src = ok ? x + (((int64_t)a_n[j] * g.h + ih) * g.w + iw) * g.c + c : x;
+        cp_async16(as + (row0 + j * kRowStep) * kLds + col * 16, src, ok ? 16 : 0);
+      }
+#pragma unroll
+      for (int j = 0; j < kBch; j++) {
+        int co = block_n + row0 + j * kRowStep;
+        bool ok = co < g.cout && kk < g.k;
+        const int8_t *src = ok ? w + (int64_t)co * g.k + kk : w;
+        cp_async16(bs + (row0 + j * kRowStep) * kLds + col * 16, src, ok ? 16 : 0);
+      }
+    } else {
+#pragma unroll
+      for (int j = 0; j < kAch; j++) {
+        int4 v;
+        int8_t *b = (int8_t *)&v;
+        for (int i = 0; i < 16; i++)
+          b[i] = a_ok[j] ? gather_x(x, g, a_n[j], a_ih[j], a_iw[j], kk + i) : 0;
+        *(int4 *)(as + (row0 + j * kRowStep) * kLds + col * 16) = v;
+      }
+#pragma unroll
+      for (int j = 0; j < kBch; j++) {
+        int co = block_n + row0 + j * kRowStep;
+        int4 v;
+        int8_t *b = (int8_t *)&v;
+        for (int i = 0; i < 16; i++)
+          b[i] = co < g.cout && kk + i < g.k ? __ldg(w + (int64_t)co * g.k + kk + i) : 0;
+        *(int4 *)(bs + (row0 + j * kRowStep) * kLds + col * 16) = v;
+      }
+    }
+  };
+
+  int32_t acc[kMt][kNt][4];
+#pragma unroll
+  for (int i = 0; i < kMt; i++)
+#pragma unroll
+    for (int j = 0; j < kNt; j++)
+#pragma unroll
+      for (int r = 0; r < 4; r++) acc[i][j][r] = 0;
+
+  const int ktiles = (g.k + kBK - 1) / kBK;
+#pragma unroll
+  for (int s = 0; s < kStages - 1; s++) {
+    if (s < ktiles) load_stage(s, s);
+    cp_async_commit();
+  }
+  for (int kt = 0; kt < ktiles; kt++) {
+    cp_async_wait<kStages - 2>();
+    __syncthreads();
+    int next = kt + kStages - 1;
+    if (next < ktiles) load_stage(next % kStages, next);
+    cp_async_commit();
+    const int8_t *as = smem + (kt % kStages) * (BM + BN) * kLds, *bs = as + BM * kLds;
+#pragma unroll
+    for (int ks = 0; ks < kBK / 32; ks++) {
+      unsigned af[kMt][4], bf[kNt][2];
+#pragma unroll
+      for (int i = 0; i < kMt; i++) {
+        int r = wm * kWtm + i * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
+        ldmatrix_x4(af[i], as + r * kLds + ks * 32 + (lane >> 4) * 16);
+      }
+#pragma unroll
+      for (int j = 0; j < kNt / 2; j++) {
+        int r = wn * kWtn + j * 16 + (lane & 7) + (lane >> 4) * 8;
+        unsigned t4[4];
+        ldmatrix_x4(t4, bs + r * kLds + ks * 32 + ((lane >> 3) & 1) * 16);
+        bf[2 * j][0] = t4[0];
+        bf[2 * j][1] = t4[1];
+        bf[2 * j + 1][0] = t4[2];
+        bf[2 * j + 1][1] = t4[3];
+      }
+#pragma unroll
+      for (int i = 0; i < kMt; i++)
+#pragma unroll
+        for (int j = 0; j < kNt; j++) mma_s8(acc[i][j], af[i], bf[j][0], bf[j][1]);
+    }
+  }
+  cp_async_wait<0>();
+
+  /* epilogue: accumulator (i, j, r) is row g (+8 for r >= 2), channel
+   * 2 * (lane % 4) + (r & 1) of the warp's m16 x n8 tile (i, j) */
+  const int gq = lane >> 2, tq = lane & 3;
+  if (g.staged) {
+    /* the tile to shared memory, then 16 channels of one row per thread:
+     * neighbouring threads write neighbouring 16-byte pieces */
+    constexpr int kCs = BN + 4;
+    int32_t *cs = (int32_t *)smem;
+    __syncthreads();
+#pragma unroll
+    for (int i = 0; i < kMt; i++)
+#pragma unroll
+      for (int h = 0; h < 2; h++) {
+        int r = wm * kWtm + i * 16 + gq + h * 8;
+#pragma unroll
+        for (int j = 0; j < kNt; j++)
+          *(int2 *)(cs + r * kCs + wn * kWtn + j * 8 + tq * 2) =
+              make_int2(acc[i][j][2 * h], acc[i][j][2 * h + 1]);
+      }
+    __syncthreads();
+    const bool vec = g.cout % 16 == 0 && ((uintptr_t)y & 15) == 0 &&
+                     ((uintptr_t)e.residual & 15) == 0;
+    for (int q = tid; q < BM * BN / 16; q += kThreads) {
+      int r = q / (BN / 16), c0 = (q % (BN / 16)) * 16;
+      int m = block_m + r, co0 = block_n + c0;
+      if (m >= g.m || co0 >= g.cout) continue;
+      epilogue16(e, y, y_i8, cs + r * kCs + c0, (int64_t)m * g.cout + co0, co0, g.cout - co0,
+                 vec);
+    }
+    return;
+  }
+  const bool pairs = (g.cout & 1) == 0 && ((uintptr_t)y & 7) == 0;
+  infer_i8::Channel ch[kNt][2];
+#pragma unroll
+  for (int j = 0; j < kNt; j++)
+#pragma unroll
+    for (int q = 0; q < 2; q++) {
+      int co = block_n + wn * kWtn + j * 8 + tq * 2 + q;
+      ch[j][q] = co < g.cout ? infer_i8::channel(e, co) : infer_i8::Channel{0.0f, 0.0f};
+    }
+#pragma unroll
+  for (int i = 0; i < kMt; i++)
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+      int m = block_m + wm * kWtm + i * 16 + gq + h * 8;
+      if (m >= g.m) continue;
+#pragma unroll
+      for (int j = 0; j < kNt; j++) {
+        int co = block_n + wn * kWtn + j * 8 + tq * 2;
+        if (co >= g.cout) continue;
+        int64_t idx = (int64_t)m * g.cout + co;
+        float v0 = infer_i8::finish(e, infer_i8::conv_value(ch[j][0], acc[i][j][2 * h]), idx);
+        if (pairs) {
+          float v1 =
+              infer_i8::finish(e, infer_i8::conv_value(ch[j][1], acc[i][j][2 * h + 1]), idx + 1);
+          if (y_i8) {
+            char2 q;
+            q.x = infer_i8::saturate_round(__fdiv_rn(v0, e.y_scale));
+            q.y = infer_i8::saturate_round(__fdiv_rn(v1, e.y_scale));
+            *(char2 *)((int8_t *)y + idx) = q;
+          } else {
+            *(float2 *)((float *)y + idx) = make_float2(v0, v1);
+          }
+        } else {
+          infer_i8::store(y, y_i8, idx, v0, e.y_scale);
+          if (co + 1 < g.cout) {
+            float v1 = infer_i8::finish(
+                e, infer_i8::conv_value(ch[j][1], acc[i][j][2 * h + 1]), idx + 1);
+            infer_i8::store(y, y_i8, idx + 1, v1, e.y_scale);
+          }
+        }
+      }
+    }
+}
+
+/* Launches tile configuration <BM, BN, WM, WN>, its epilogue staged
+ * through shared memory or storing from the registers; kGather: also the
+ * byte-gather form, used when C_in is not a multiple of 16 or a pointer is
+ * not 16-byte aligned (without it such a call is refused). */
+template <int BM, int BN, int WM, int WN, bool kGather>
+cudaError_t launch(const int8_t *x, const int8_t *w, void *y, int y_i8,
+                   const InferCudaInt8ConvGeo *geo, const InferCudaInt8Epilogue *e, bool staged,
+                   void *stream) {
+  Geo g;
+  g.staged = staged;
+  g.n = (int)geo->batch;
+  g.h = (int)geo->in[1];
+  g.w = (int)geo->in[2];
+  g.c = (int)geo->in_ch;
+  g.oh = (int)geo->out[1];
+  g.ow = (int)geo->out[2];
+  g.cout = (int)geo->out_ch;
+  g.kh = (int)geo->k[1];
+  g.kw = (int)geo->k[2];
+  g.sh = (int)geo->s[1];
+  g.sw = (int)geo->s[2];
+  g.dh = (int)geo->d[1];
+  g.dw = (int)geo->d[2];
+  g.ph = (int)geo->pb[1];
+  g.pw = (int)geo->pb[2];
+  g.m = (int)(geo->batch * geo->out_size);
+  g.k = (int)(geo->k_size * geo->in_ch);
+  if (g.m <= 0 || g.cout <= 0) return cudaSuccess;
+  cudaStream_t s = (cudaStream_t)stream;
+  size_t smem = smem_bytes<BM, BN>();
+  dim3 grid((unsigned)((g.m + BM - 1) / BM), (unsigned)((g.cout + BN - 1) / BN));
+  bool vec = g.c % 16 == 0 && ((uintptr_t)x % 16) == 0 && ((uintptr_t)w % 16) == 0;
+  if (!vec && !kGather) return cudaErrorInvalidValue;
+  /* above 48 KiB of dynamic shared memory a kernel must opt in (once; the
+   * attribute is per function and setting it again is harmless) */
+  static bool opted[2];
+  if (!opted[vec]) {
+    cudaError_t err =
+        vec ? cudaFuncSetAttribute(conv_mma_kernel<BM, BN, WM, WN, true>,
+                                   cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem)
+            : cudaFuncSetAttribute(conv_mma_kernel<BM, BN, WM, WN, kGather ? false : true>,
+                                   cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
+    if (err != cudaSuccess) return err;
+    opted[vec] = true;
+  }
+  if (vec)
+    conv_mma_kernel<BM, BN, WM, WN, true><<<grid, WM * WN * 32, smem, s>>>(x, w, y, y_i8, g, *e);
+  else
+    conv_mma_kernel<BM, BN, WM, WN, kGather ? false : true>
+        <<<grid, WM * WN * 32, smem, s>>>(x, w, y, y_i8, g, *e);
+  return cudaGetLastError();
+}
+
+}  // namespace
+}  // namespace infer_i8mma
+
+#endif
