@@ -38,32 +38,22 @@ G_STATIC_ASSERT(P_COUNT == GST_INFER_MODEL_N_PROPS);
 
 /* ---- enums --------------------------------------------------------------------- */
 
-#define DEFINE_ENUM(fn, type_name, ...)                          \
-  static GType fn(void) {                                        \
-    static GType type = 0;                                       \
-    if (g_once_init_enter(&type)) {                              \
-      static const GEnumValue values[] = {__VA_ARGS__, {0, NULL, NULL}}; \
-      GType t = g_enum_register_static(type_name, values);       \
-      g_once_init_leave(&type, t);                               \
-    }                                                            \
-    return type;                                                 \
-  }
 
-DEFINE_ENUM(backend_type, "GstInferBackend",
+GST_INFER_DEFINE_ENUM(backend_type, "GstInferBackend",
             {INFER_BACKEND_AUTO, "CUDA when a usable GPU is present, else CPU", "auto"},
             {INFER_BACKEND_CPU, "CPU reference backend", "cpu"},
             {INFER_BACKEND_CUDA, "CUDA backend", "cuda"})
-DEFINE_ENUM(input_order_type, "GstInferInputOrder",
+GST_INFER_DEFINE_ENUM(input_order_type, "GstInferInputOrder",
             {INFER_ORDER_RGB, "RGB", "rgb"}, {INFER_ORDER_BGR, "BGR", "bgr"},
             {INFER_ORDER_GRAY, "grey (one channel)", "gray"})
-DEFINE_ENUM(padding_type, "GstInferPadding",
+GST_INFER_DEFINE_ENUM(padding_type, "GstInferPadding",
             {GST_INFER_PADDING_SYMMETRIC, "letterbox bands on both sides", "symmetric"},
             {GST_INFER_PADDING_BOTTOM_RIGHT, "letterbox band at the bottom or right only",
              "bottom-right"})
-DEFINE_ENUM(interpolation_type, "GstInferInterpolation",
+GST_INFER_DEFINE_ENUM(interpolation_type, "GstInferInterpolation",
             {INFER_INTERP_BILINEAR, "bilinear", "bilinear"},
             {INFER_INTERP_NEAREST, "nearest neighbour", "nearest"})
-DEFINE_ENUM(input_layout_type, "GstInferInputLayout",
+GST_INFER_DEFINE_ENUM(input_layout_type, "GstInferInputLayout",
             {GST_INFER_LAYOUT_AUTO, "from the model input's shape: NCHW if dim 1 is 1 or 3, else NHWC",
              "auto"},
             {GST_INFER_LAYOUT_NCHW, "NCHW", "nchw"}, {GST_INFER_LAYOUT_NHWC, "NHWC", "nhwc"})

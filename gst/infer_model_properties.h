@@ -87,5 +87,18 @@ gboolean gst_infer_image_from_frame(const GstVideoFrame *frame, InferImage *out)
 gboolean gst_infer_parse_triplet(const gchar *text, gfloat out[3], gboolean nonzero,
                                  gchar **reason);
 
+/* Defines `static GType fn(void)` registering the enum `type_name` with the
+ * given GEnumValue entries once (the elements' enum properties). */
+#define GST_INFER_DEFINE_ENUM(fn, type_name, ...)                         \
+  static GType fn(void) {                                                 \
+    static GType type = 0;                                                \
+    if (g_once_init_enter(&type)) {                                       \
+      static const GEnumValue values[] = {__VA_ARGS__, {0, NULL, NULL}};  \
+      GType t = g_enum_register_static(type_name, values);                \
+      g_once_init_leave(&type, t);                                        \
+    }                                                                     \
+    return type;                                                          \
+  }
+
 G_END_DECLS
 #endif

@@ -39,37 +39,27 @@ enum {
 
 /* ---- enums --------------------------------------------------------------------- */
 
-#define DEFINE_ENUM(fn, type_name, ...)                          \
-  static GType fn(void) {                                        \
-    static GType type = 0;                                       \
-    if (g_once_init_enter(&type)) {                              \
-      static const GEnumValue values[] = {__VA_ARGS__, {0, NULL, NULL}}; \
-      GType t = g_enum_register_static(type_name, values);       \
-      g_once_init_leave(&type, t);                               \
-    }                                                            \
-    return type;                                                 \
-  }
 
-DEFINE_ENUM(precision_type, "GstInferPrecision",
+GST_INFER_DEFINE_ENUM(precision_type, "GstInferPrecision",
             {GST_INFER_PRECISION_FP32, "FP32 only", "fp32"},
             {GST_INFER_PRECISION_FP16, "FP16 where the backend gains from it", "fp16"},
             {GST_INFER_PRECISION_INT8, "INT8 where calibrated (calibration-cache)", "int8"},
             {GST_INFER_PRECISION_BEST, "the fastest of FP32, FP16 and INT8 per layer", "best"})
-DEFINE_ENUM(model_type_type, "GstInferModelType",
+GST_INFER_DEFINE_ENUM(model_type_type, "GstInferModelType",
             {GST_INFER_MODEL_AUTO,
              "detector if the outputs fit a detector format, classifier if the one output is "
              "[N,C], else raw", "auto"},
             {GST_INFER_MODEL_CLASSIFIER, "classifier (scores or logits [N,C])", "classifier"},
             {GST_INFER_MODEL_DETECTOR, "object detector (see detector-format)", "detector"},
             {GST_INFER_MODEL_RAW, "no decoding: raw output tensors only", "raw"})
-DEFINE_ENUM(detector_format_type, "GstInferDetectorFormat",
+GST_INFER_DEFINE_ENUM(detector_format_type, "GstInferDetectorFormat",
             {INFER_DET_AUTO, "decided from the outputs' names and shapes", "auto"},
             {INFER_DET_YOLOV8, "YOLOv8: [N,A,4+C] or [N,4+C,A]", "yolov8"},
             {INFER_DET_YOLOV5, "YOLOv5: [N,A,5+C] with objectness", "yolov5"},
             {INFER_DET_SSD, "SSD: boxes [N,A,4] + scores [N,A,C]", "ssd"},
             {INFER_DET_NMS_INSIDE, "NMS inside the model: num_dets, boxes, scores, classes",
              "nms-inside"})
-DEFINE_ENUM(process_mode_type, "GstInferProcessMode",
+GST_INFER_DEFINE_ENUM(process_mode_type, "GstInferProcessMode",
             {GST_INFER_PROCESS_FRAME, "infer on whole frames", "frame"},
             {GST_INFER_PROCESS_ROI, "infer on the objects of an upstream detector", "roi"})
 
