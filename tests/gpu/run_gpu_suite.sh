@@ -12,7 +12,11 @@
 # errors found per run. SOAK=SECONDS runs the 16-branch soak
 # (tests/reliability/soak_multistream, the project's detector, FP16, memory
 # sampled every SOAK_INTERVAL seconds, default 60) alongside the tests and
-# prints its log at the end; its figures are memory, not speed.
+# prints its log at the end; its figures are memory, not speed. With
+# SOAK_DETACH=1 the soak runs in its own session (setsid) and the script
+# does not wait: it outlives the command that started it, and a later
+# command reads $BUILD_DIR/soak.log (the build folder persists; /tmp may
+# not), e.g. for a 30-minute run on a machine that limits one command.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -54,10 +58,15 @@ ninja -C "$dir" || exit 1
 soak_pid=
 if [ -n "${SOAK:-}" ]; then
   echo "== soak: $SOAK s in the background ($dir/soak.log)"
-  GST_PLUGIN_PATH=$root/$dir/gst "$dir/tests/reliability/soak_multistream" \
-    "$root/pipelines/models/detector.onnx" "$SOAK" "${SOAK_INTERVAL:-60}" cuda fp16 \
-    >"$dir/soak.log" 2>&1 &
-  soak_pid=$!
+  soak=(env GST_PLUGIN_PATH="$root/$dir/gst" "$root/$dir/tests/reliability/soak_multistream"
+        "$root/pipelines/models/detector.onnx" "$SOAK" "${SOAK_INTERVAL:-60}" cuda fp16)
+  if [ "${SOAK_DETACH:-0}" = 1 ]; then
+    setsid nohup "${soak[@]}" >"$root/$dir/soak.log" 2>&1 </dev/null &
+    echo "soak detached (pid $!): read $root/$dir/soak.log when it says 'soak: finished'"
+  else
+    "${soak[@]}" >"$dir/soak.log" 2>&1 &
+    soak_pid=$!
+  fi
 fi
 
 echo "== meson test --suite gpu"
