@@ -4,6 +4,7 @@
 #define INFER_ELEMENT_TEST_UTIL_H
 
 #include <gst/check/gstharness.h>
+#include <glib/gstdio.h>
 #include <gst/gst.h>
 #include <gst/video/video.h>
 #include <string.h>
@@ -210,5 +211,30 @@ static const char *build_status(PipelineRun *r, const char **reason) {
   }
   return "";
 }
+
+/* Removes a file or a folder with everything in it (test scratch). */
+static void remove_tree(const char *path) {
+  GDir *d = g_dir_open(path, 0, NULL);
+  if (d) {
+    const char *n;
+    while ((n = g_dir_read_name(d))) {
+      char *p = g_build_filename(path, n, NULL);
+      remove_tree(p);
+      g_free(p);
+    }
+    g_dir_close(d);
+  }
+  g_remove(path);
+}
+
+/* Runs one test and prints its name, verdict and time. */
+#define RUN(call)                                                                  \
+  do {                                                                             \
+    gint64 t0_ = g_get_monotonic_time();                                           \
+    int failed0_ = test_checks_failed;                                             \
+    call;                                                                          \
+    printf("%-28s %s %.2f s\n", #call, test_checks_failed > failed0_ ? "FAIL" : "ok", \
+           (g_get_monotonic_time() - t0_) / 1e6);                                  \
+  } while (0)
 
 #endif

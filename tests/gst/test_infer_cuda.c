@@ -328,30 +328,6 @@ static void test_device_id(const char *tmp) {
   g_free(m);
 }
 
-static void remove_tree(const char *path) {
-  GDir *d = g_dir_open(path, 0, NULL);
-  const char *name;
-  while (d && (name = g_dir_read_name(d))) {
-    char *p = g_build_filename(path, name, NULL);
-    if (g_file_test(p, G_FILE_TEST_IS_DIR))
-      remove_tree(p);
-    else
-      g_remove(p);
-    g_free(p);
-  }
-  if (d) g_dir_close(d);
-  g_rmdir(path);
-}
-
-#define RUN(call)                                                                      \
-  do {                                                                                 \
-    gint64 t0_ = g_get_monotonic_time();                                               \
-    int failed0_ = test_checks_failed;                                                 \
-    call;                                                                              \
-    printf("%-28s %s %.2f s\n", #call, test_checks_failed > failed0_ ? "FAIL" : "ok", \
-           (g_get_monotonic_time() - t0_) / 1e6);                                      \
-  } while (0)
-
 int main(int argc, char **argv) {
   gst_init(&argc, &argv);
   if (argc < 2) {

@@ -471,29 +471,6 @@ static void test_errors(void) {
   g_free(m), g_free(not_image), g_free(file), g_free(cache);
 }
 
-static void remove_tree(const char *path) {
-  GDir *d = g_dir_open(path, 0, NULL);
-  if (d) {
-    const char *n;
-    while ((n = g_dir_read_name(d))) {
-      char *p = g_build_filename(path, n, NULL);
-      remove_tree(p);
-      g_free(p);
-    }
-    g_dir_close(d);
-  }
-  g_remove(path);
-}
-
-#define RUN(call)                                                                  \
-  do {                                                                             \
-    gint64 t0_ = g_get_monotonic_time();                                           \
-    int failed0_ = test_checks_failed;                                             \
-    call;                                                                          \
-    printf("%-28s %s %.2f s\n", #call, test_checks_failed > failed0_ ? "FAIL" : "ok", \
-           (g_get_monotonic_time() - t0_) / 1e6);                                  \
-  } while (0)
-
 int main(int argc, char **argv) {
   gst_init(&argc, &argv);
   if (argc < 2) {
