@@ -6,6 +6,7 @@
 #define INT8_TEST_INPUTS_H
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -72,6 +73,40 @@ static bool cal_get_batch(void *user, const char *const *names, const void **bin
 static bool cal_reset(void *user) {
   ((Cal *)user)->next = 0;
   return true;
+}
+
+/* The network's inputs with their dynamic dims set (batch BATCH, others
+ * 1) and buffers for them; false when there are more than MAX_IN or one
+ * is not f32 (the buffers are float). */
+static bool inputs_from_network(const InferNetwork *net, Inputs *in) {
+  memset(in, 0, sizeof *in);
+  in->n = infer_network_num_inputs(net);
+  bool ok = in->n <= MAX_IN;
+  if (!ok) in->n = MAX_IN;
+  for (int i = 0; i < in->n; i++) {
+    InferTensorId t = infer_network_input(net, i);
+    in->names[i] = infer_network_tensor_name(net, t);
+    in->shapes[i] = infer_network_tensor_shape(net, t);
+    ok = ok && infer_network_tensor_dtype(net, t) == INFER_DTYPE_F32;
+    for (int d = 0; d < in->shapes[i].rank; d++)
+      if (in->shapes[i].d[d] < 0) in->shapes[i].d[d] = d == 0 ? BATCH : 1;
+    in->data[i] = malloc(sizeof(float) * (size_t)infer_shape_numel(&in->shapes[i]));
+  }
+  return ok;
+}
+
+/* A min-max calibration table of the network over the seeded batches,
+ * computed on the CPU. */
+static InferStatus *calibrate_minmax(const InferNetwork *net, Inputs *in, InferCalibTable **out) {
+  Cal cal = {in, 0};
+  InferCalibrator calibrator = {&cal, cal_batch_size, cal_get_batch, cal_reset, NULL, NULL};
+  InferCalibOptions opts;
+  memset(&opts, 0, sizeof opts);
+  opts.backend = INFER_BACKEND_CPU;
+  opts.n_shapes = in->n;
+  opts.shape_names = in->names;
+  opts.shapes = in->shapes;
+  return infer_calibrate(net, &calibrator, INFER_CALIB_MINMAX, &opts, out);
 }
 
 #endif

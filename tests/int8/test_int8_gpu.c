@@ -446,27 +446,9 @@ static int model_main(const char *path, int min_int8) {
   CHECK_OK(infer_onnx_parse_file(path, &net));
   if (!net) TEST_MAIN_END("int8_gpu_model");
   Inputs in;
-  memset(&in, 0, sizeof in);
-  in.n = infer_network_num_inputs(net);
-  CHECK(in.n <= MAX_IN);
-  for (int i = 0; i < in.n && i < MAX_IN; i++) {
-    InferTensorId t = infer_network_input(net, i);
-    in.names[i] = infer_network_tensor_name(net, t);
-    in.shapes[i] = infer_network_tensor_shape(net, t);
-    for (int d = 0; d < in.shapes[i].rank; d++)
-      if (in.shapes[i].d[d] < 0) in.shapes[i].d[d] = d == 0 ? BATCH : 1;
-    in.data[i] = malloc(sizeof(float) * (size_t)infer_shape_numel(&in.shapes[i]));
-  }
-  Cal cal = {&in, 0};
-  InferCalibrator calibrator = {&cal, cal_batch_size, cal_get_batch, cal_reset, NULL, NULL};
-  InferCalibOptions opts;
-  memset(&opts, 0, sizeof opts);
-  opts.backend = INFER_BACKEND_CPU;
-  opts.n_shapes = in.n;
-  opts.shape_names = in.names;
-  opts.shapes = in.shapes;
+  CHECK(inputs_from_network(net, &in));
   InferCalibTable *table = NULL;
-  CHECK_OK(infer_calibrate(net, &calibrator, INFER_CALIB_MINMAX, &opts, &table));
+  CHECK_OK(calibrate_minmax(net, &in, &table));
   InferEngine *cpu = NULL, *gpu = NULL, *loaded = NULL, *half = NULL;
   if (table) {
     CHECK_OK(build(net, &in, table, INFER_BACKEND_CPU, false, &cpu));

@@ -103,29 +103,9 @@ int main(int argc, char **argv) {
   CHECK_OK(infer_onnx_parse_file(argv[1], &net));
   if (!net) TEST_MAIN_END("int8_models");
   Inputs in;
-  memset(&in, 0, sizeof in);
-  in.n = infer_network_num_inputs(net);
-  CHECK(in.n <= MAX_IN);
-  for (int i = 0; i < in.n && i < MAX_IN; i++) {
-    InferTensorId t = infer_network_input(net, i);
-    in.names[i] = infer_network_tensor_name(net, t);
-    in.shapes[i] = infer_network_tensor_shape(net, t);
-    CHECK(infer_network_tensor_dtype(net, t) == INFER_DTYPE_F32);
-    for (int d = 0; d < in.shapes[i].rank; d++)
-      if (in.shapes[i].d[d] < 0) in.shapes[i].d[d] = d == 0 ? BATCH : 1;
-    in.data[i] = malloc(sizeof(float) * (size_t)infer_shape_numel(&in.shapes[i]));
-  }
-  /* calibration */
-  Cal cal = {&in, 0};
-  InferCalibrator calibrator = {&cal, cal_batch_size, cal_get_batch, cal_reset, NULL, NULL};
-  InferCalibOptions opts;
-  memset(&opts, 0, sizeof opts);
-  opts.backend = INFER_BACKEND_CPU;
-  opts.n_shapes = in.n;
-  opts.shape_names = in.names;
-  opts.shapes = in.shapes;
+  CHECK(inputs_from_network(net, &in)); /* f32 inputs, at most MAX_IN */
   InferCalibTable *table = NULL;
-  CHECK_OK(infer_calibrate(net, &calibrator, INFER_CALIB_MINMAX, &opts, &table));
+  CHECK_OK(calibrate_minmax(net, &in, &table));
   InferEngine *fp32 = NULL, *int8 = NULL, *pinned = NULL, *loaded = NULL, *none = NULL;
   if (table) {
     CHECK_OK(build(net, &in, NULL, NULL, &fp32));
