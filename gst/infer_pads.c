@@ -118,17 +118,21 @@ static void slot_done(InferClient *client, InferSlot *slot, const InferModel *mo
   }
   gboolean post = FALSE;
   g_mutex_lock(&self->qlock);
-  if (err && !self->decode_error_posted) {
-    self->decode_error_posted = post = TRUE;
-    self->srcresult = GST_FLOW_ERROR;
-  }
-  frame_finish_one(self, f);
+  if (err && !self->decode_error_posted) self->decode_error_posted = post = TRUE;
   g_mutex_unlock(&self->qlock);
-  if (post)
+  if (post) {
+    /* the message goes on the bus before the streaming thread can see the
+       flow error: otherwise upstream's "Internal data stream error" may be
+       the first error the application reads */
     GST_ELEMENT_ERROR(self, STREAM, FAILED,
                       ("inference on the model '%s' (property model) failed: %s", model->path,
                        err),
                       ("%s", err));
+  }
+  g_mutex_lock(&self->qlock);
+  if (post && self->srcresult == GST_FLOW_OK) self->srcresult = GST_FLOW_ERROR;
+  frame_finish_one(self, f);
+  g_mutex_unlock(&self->qlock);
   g_free(err);
   infer_frame_unref(f);
 }
