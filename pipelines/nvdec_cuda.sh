@@ -5,8 +5,13 @@
 # synthetic 640x360 video encoded once to H.264 (x264enc, or nvh264enc
 # without it). Frames stay in CUDA memory (memory:CUDAMemory) from the
 # decoder through infer (read in place) and inferoverlay (drawn in place);
-# cudadownload brings them to system memory only for the encoder, and the
-# metadata branch's fakesink takes them as they are. Exits 0 with a message
+# cudadownload brings them to system memory only for the encoder. The
+# detections are read where they are drawn (print_meta probes the element
+# named "sink", here inferoverlay): cudadownload, like other base
+# transforms, drops metadata tagged as video-dependent (as it does
+# GstVideoRegionOfInterestMeta). No tee in CUDA memory: with one, the
+# encoder branch's queue held decoder surfaces while x264enc filled its
+# look-ahead, and the pipeline stalled on the H200. Exits 0 with a message
 # when there is no NVIDIA decoder (nvh264dec and cudadownload come with
 # gstreamer1.0-plugins-bad and are only registered when an NVIDIA driver and
 # GPU are present).
@@ -37,9 +42,7 @@ encoder_tail "$OUT/nvdec_cuda"
 start=$(now)
 "$PRINT_META" "filesrc location=\"$input\" ! qtdemux ! h264parse ! nvh264dec !
                video/x-raw(memory:CUDAMemory) !
-               infer $DETECTOR backend=cuda ! inferoverlay ! tee name=t
-               t. ! queue ! cudadownload ! $ENCODE
-               t. ! queue ! fakesink name=sink sync=false" |
+               infer $DETECTOR backend=cuda ! inferoverlay name=sink ! cudadownload ! $ENCODE" |
   "$PYTHON" "$root/pipelines/report.py" --save "$OUT/detections.jsonl" --gt "$GT" \
     --check-detections 0
 end=$(now)
