@@ -46,7 +46,7 @@ static const char *layer_kernel(const InferEngine *e, const InferLayer *l) {
   if (l->op == INFER_OP_GEMM && l->params.gemm.quant.int8) return "int8-gemm";
   if ((l->op == INFER_OP_CONV || l->op == INFER_OP_DECONV)) {
     int32_t t = l->params.conv.tactic;
-    if (t == 1000) return "cublaslt-1x1"; /* INFER_CUDA_CONV_TACTIC_GEMM */
+    if (t >= 1000 && t < 1008) return "cublaslt-1x1"; /* INFER_CUDA_CONV_TACTIC_GEMM + k */
     if (t >= 2000 && t < 2016) return "cudnn-graph";   /* INFER_CUDA_CONV_TACTIC_GRAPH + k */
     if (t == 3000) return "depthwise";                 /* INFER_CUDA_CONV_TACTIC_DEPTHWISE */
     if (t > 0 && t <= (int32_t)(sizeof algos / sizeof algos[0])) return algos[t - 1];

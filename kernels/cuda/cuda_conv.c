@@ -506,7 +506,7 @@ static bool is_empty(const InferOpCall *c) {
 }
 
 static bool gemm_tactic(const InferOpCall *c) {
-  return c->params->conv.tactic == INFER_CUDA_CONV_TACTIC_GEMM && infer_cuda_conv_gemm_applicable(c);
+  return infer_cuda_conv_gemm_tactic(c->params->conv.tactic) && infer_cuda_conv_gemm_applicable(c);
 }
 
 static bool graph_tactic(const InferOpCall *c) {
@@ -763,14 +763,15 @@ InferStatus *infer_cuda_tune_conv(const InferOpCall *c, const InferCudaExec *ex,
       ex->workspace_bytes < infer_cuda_conv_gemm_workspace())
     return NULL;
   double gemm_ms = 0;
-  InferStatus *st = infer_cuda_conv_gemm_time(c, ex, &gemm_ms);
+  int32_t gemm = 0;
+  InferStatus *st = infer_cuda_conv_gemm_tune(c, ex, &gemm, &gemm_ms);
   if (st) {
     /* cuBLASLt cannot run it: cuDNN's choice stands */
     infer_status_free(st);
     return NULL;
   }
   if (*tactic == 0 || gemm_ms < *ms) {
-    *tactic = INFER_CUDA_CONV_TACTIC_GEMM;
+    *tactic = gemm;
     *ms = gemm_ms;
   }
   return NULL;

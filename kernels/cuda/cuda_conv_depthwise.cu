@@ -52,6 +52,92 @@ __global__ void depthwise_kernel(const T *__restrict__ x, const T *__restrict__ 
   }
 }
 
+/* The same in 32-bit index arithmetic with VEC adjacent channels per
+ * thread (one 16-byte load per tap where the channels allow it): the
+ * kernel above spends most of its time in 64-bit divisions and scalar
+ * loads (2.5 ms for a 3x3 layer of MobileNetV2 at 112x112x32, batch 256,
+ * on the H200, where the data moves in a tenth of that). */
+template <typename T, int VEC>
+struct DwVec {
+  T v[VEC];
+};
+
+struct DwArgs32 {
+  int n, h, w, c, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw;
+  InferActivation act;
+};
+
+template <typename T, int VEC>
+__global__ void depthwise_vec_kernel(const T *__restrict__ x, const T *__restrict__ w,
+                                     const T *__restrict__ bias, const T *__restrict__ res,
+                                     T *__restrict__ y, DwArgs32 a) {
+  int groups = a.c / VEC;
+  int total = a.n * a.oh * a.ow * groups;
+  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
+    int g = i % groups, t = i / groups;
+    int ox = t % a.ow;
+    t /= a.ow;
+    int oy = t % a.oh, img = t / a.oh;
+    int ch = g * VEC;
+    float acc[VEC];
+#pragma unroll
+    for (int v = 0; v < VEC; v++) acc[v] = bias ? ld(bias, ch + v) : 0.0f;
+    const T *xi = x + (size_t)img * a.h * a.w * a.c + ch;
+    const T *wc = w + (size_t)ch * a.kh * a.kw;
+    int taps = a.kh * a.kw;
+    for (int ky = 0; ky < a.kh; ky++) {
+      int iy = oy * a.sh - a.ph + ky * a.dh;
+      if (iy < 0 || iy >= a.h) continue;
+      for (int kx = 0; kx < a.kw; kx++) {
+        int ix = ox * a.sw - a.pw + kx * a.dw;
+        if (ix < 0 || ix >= a.w) continue;
+        DwVec<T, VEC> in = *(const DwVec<T, VEC> *)(xi + ((size_t)iy * a.w + ix) * a.c);
+        int tap = ky * a.kw + kx;
+#pragma unroll
+        for (int v = 0; v < VEC; v++) acc[v] += ld(in.v, v) * ld(wc, v * taps + tap);
+      }
+    }
+    size_t o = (size_t)i * VEC;
+    DwVec<T, VEC> out;
+    if (res) {
+      DwVec<T, VEC> r = *(const DwVec<T, VEC> *)(res + o);
+#pragma unroll
+      for (int v = 0; v < VEC; v++) acc[v] += ld(r.v, v);
+    }
+#pragma unroll
+    for (int v = 0; v < VEC; v++) st(out.v, v, infer_cuda_act(a.act, acc[v]));
+    *(DwVec<T, VEC> *)(y + o) = out;
+  }
+}
+
+template <typename T, int VEC>
+void launch_vec(const DwArgs32 &a, const void *x, const void *w, const void *bias, const void *res,
+                void *y, cudaStream_t s) {
+  int64_t total = (int64_t)a.n * a.oh * a.ow * (a.c / VEC);
+  depthwise_vec_kernel<T, VEC><<<infer_cuda_blocks(total), INFER_CUDA_THREADS, 0, s>>>(
+      (const T *)x, (const T *)w, (const T *)bias, (const T *)res, (T *)y, a);
+}
+
+/* Runs the vector kernel when the sizes fit 32-bit indices; false if not. */
+template <typename T>
+bool try_vec(const DwArgs &a, const void *x, const void *w, const void *bias, const void *res,
+             void *y, cudaStream_t s) {
+  const int64_t lim = (int64_t)1 << 30;
+  if (a.n * a.h * a.w * a.c >= lim || a.n * a.oh * a.ow * a.c >= lim) return false;
+  DwArgs32 b = {(int)a.n,  (int)a.h,  (int)a.w,  (int)a.c,  (int)a.oh, (int)a.ow, (int)a.kh,
+                (int)a.kw, (int)a.sh, (int)a.sw, (int)a.dh, (int)a.dw, (int)a.ph, (int)a.pw,
+                a.act};
+  const int vec16 = (int)(16 / sizeof(T));
+  uintptr_t align = (uintptr_t)x | (uintptr_t)y | (uintptr_t)res;
+  if (b.c % vec16 == 0 && align % 16 == 0)
+    launch_vec<T, 16 / sizeof(T)>(b, x, w, bias, res, y, s);
+  else if (b.c % 2 == 0 && align % (2 * sizeof(T)) == 0)
+    launch_vec<T, 2>(b, x, w, bias, res, y, s);
+  else
+    launch_vec<T, 1>(b, x, w, bias, res, y, s);
+  return true;
+}
+
 }  // namespace
 
 extern "C" bool infer_cuda_conv_depthwise_applicable(const InferOpCall *c) {
@@ -103,7 +189,11 @@ extern "C" InferStatus *infer_cuda_conv_depthwise_run(const InferOpCall *c,
   const void *bias = has_bias ? c->in[2].data : NULL;
   const void *res = p->has_residual ? c->in[c->n_in - 1].data : NULL;
   cudaStream_t s = (cudaStream_t)ex->stream;
-  if (c->in[0].dtype == INFER_DTYPE_F16)
+  bool half = c->in[0].dtype == INFER_DTYPE_F16;
+  if (half ? try_vec<__half>(a, c->in[0].data, c->in[1].data, bias, res, c->out[0].data, s)
+           : try_vec<float>(a, c->in[0].data, c->in[1].data, bias, res, c->out[0].data, s))
+    return infer_cuda_launch_status(c, "depthwise convolution kernel");
+  if (half)
     depthwise_kernel<__half><<<infer_cuda_blocks(total), INFER_CUDA_THREADS, 0, s>>>(
         (const __half *)c->in[0].data, (const __half *)c->in[1].data, (const __half *)bias,
         (const __half *)res, (__half *)c->out[0].data, a);

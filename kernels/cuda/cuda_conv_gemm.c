@@ -4,7 +4,10 @@
  * epilogue and the residual as its C operand; for the bottleneck blocks of
  * ResNets (two thirds of their convolutions) its kernels beat the legacy
  * cuDNN algorithms, most at small batches. It is one of the tactics the
- * builder times for such layers (INFER_CUDA_CONV_TACTIC_GEMM).
+ * builder times for such layers (INFER_CUDA_CONV_TACTIC_GEMM + candidate).
+ * cuBLASLt's first heuristic choice is not always its fastest: for
+ * ResNet-50's 64 -> 256 products at 56x56 (K = 64, a residual as C) it lost
+ * to a legacy cuDNN algorithm at 0.7 ms, so every candidate is timed.
  *
  * Column-major view (cuBLASLt's): D = Y^T is C_out x M with ld C_out (the
  * NHWC output as it lies in memory), A = W^T-stored-as-[C_in x C_out]
@@ -22,6 +25,7 @@
 typedef struct GemmKey {
   int64_t m, n, k;        /* D is n x m: n = C_out rows, m = N*H*W columns */
   int32_t half, tf32, epilogue, residual;
+  int32_t candidate;      /* index into the heuristic's list */
 } GemmKey;
 
 typedef struct GemmEntry {
@@ -102,17 +106,19 @@ static InferStatus *entry_build(const InferOpCall *c, GemmEntry *e) {
   size_t ws = INFER_CUDA_CONV_GEMM_WORKSPACE;
   cublasStatus_t st = cublasLtMatmulPreferenceSetAttribute(
       pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws);
-  cublasLtMatmulHeuristicResult_t result;
+  cublasLtMatmulHeuristicResult_t results[INFER_CUDA_CONV_GEMM_CANDIDATES];
   int found = 0;
   if (st == CUBLAS_STATUS_SUCCESS)
-    st = cublasLtMatmulAlgoGetHeuristic(tl_lt, e->op, e->a, e->b, e->d, e->d, pref, 1, &result,
-                                        &found);
+    st = cublasLtMatmulAlgoGetHeuristic(tl_lt, e->op, e->a, e->b, e->d, e->d, pref,
+                                        INFER_CUDA_CONV_GEMM_CANDIDATES, results, &found);
   cublasLtMatmulPreferenceDestroy(pref);
   LT_TRY(c, "cublasLtMatmulAlgoGetHeuristic", st);
-  if (found < 1)
+  if (found <= k->candidate)
     return infer_status_new(INFER_ERR_UNSUPPORTED,
-                            "layer '%s' (conv): cuBLASLt has no algorithm for this 1x1 product",
-                            c->node);
+                            "layer '%s' (conv): cuBLASLt has %d algorithms for this 1x1 product, "
+                            "not %d",
+                            c->node, found, k->candidate + 1);
+  const cublasLtMatmulHeuristicResult_t result = results[k->candidate];
   e->algo = result.algo;
   e->algo_bytes = result.workspaceSize;
   return NULL;
@@ -138,7 +144,12 @@ static InferStatus *entry_get(const InferOpCall *c, const GemmKey *key, GemmEntr
   return NULL;
 }
 
-InferStatus *infer_cuda_conv_gemm_run(const InferOpCall *c, const InferCudaExec *ex) {
+bool infer_cuda_conv_gemm_tactic(int32_t tactic) {
+  return tactic >= INFER_CUDA_CONV_TACTIC_GEMM &&
+         tactic < INFER_CUDA_CONV_TACTIC_GEMM + INFER_CUDA_CONV_GEMM_CANDIDATES;
+}
+
+static InferStatus *gemm_run(const InferOpCall *c, const InferCudaExec *ex, int32_t candidate) {
   const InferConvParams *p = &c->params->conv;
   const InferShape *xs = &c->in[0].shape, *ws = &c->in[1].shape;
   bool has_bias = infer_call_has_input(c, 2) && !(p->has_residual && c->n_in - 1 == 2);
@@ -158,6 +169,7 @@ InferStatus *infer_cuda_conv_gemm_run(const InferOpCall *c, const InferCudaExec 
   if (bias) epi = relu && act_here ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS;
   else if (relu) epi = CUBLASLT_EPILOGUE_RELU;
   key.epilogue = (int32_t)epi;
+  key.candidate = candidate;
   if (key.m == 0 || key.n == 0) return NULL;
   GemmEntry *e = NULL;
   INFER_TRY(entry_get(c, &key, &e));
@@ -182,16 +194,29 @@ InferStatus *infer_cuda_conv_gemm_run(const InferOpCall *c, const InferCudaExec 
   return err == cudaSuccess ? NULL : infer_cuda_error(c, "epilogue kernel", cudaGetErrorString(err));
 }
 
-InferStatus *infer_cuda_conv_gemm_time(const InferOpCall *c, const InferCudaExec *ex, double *ms) {
+InferStatus *infer_cuda_conv_gemm_run(const InferOpCall *c, const InferCudaExec *ex) {
+  int32_t t = c->params->conv.tactic;
+  int32_t candidate = infer_cuda_conv_gemm_tactic(t) ? t - INFER_CUDA_CONV_TACTIC_GEMM : 0;
+  InferStatus *st = gemm_run(c, ex, candidate);
+  if (!st || candidate == 0) return st;
+  /* a shorter candidate list than at build time (the plan's fingerprint
+   * pins GPU and library, so this is unexpected): the first one runs */
+  infer_status_free(st);
+  return gemm_run(c, ex, 0);
+}
+
+static InferStatus *gemm_time(const InferOpCall *c, const InferCudaExec *ex, int32_t candidate,
+                              double *ms) {
   *ms = 0;
   cudaEvent_t start = NULL, stop = NULL;
   cudaStream_t s = (cudaStream_t)ex->stream;
-  InferStatus *st = infer_cuda_conv_gemm_run(c, ex); /* warm-up, and builds the descriptors */
+  /* warm-up, and builds the descriptors */
+  InferStatus *st = gemm_run(c, ex, candidate);
   if (!st && (cudaEventCreate(&start) != cudaSuccess || cudaEventCreate(&stop) != cudaSuccess))
     st = infer_cuda_error(c, "cudaEventCreate", "failed");
   const int runs = 5;
   if (!st) cudaEventRecord(start, s);
-  for (int i = 0; !st && i < runs; i++) st = infer_cuda_conv_gemm_run(c, ex);
+  for (int i = 0; !st && i < runs; i++) st = gemm_run(c, ex, candidate);
   if (!st) {
     cudaEventRecord(stop, s);
     float elapsed = 0;
@@ -202,4 +227,31 @@ InferStatus *infer_cuda_conv_gemm_time(const InferOpCall *c, const InferCudaExec
   if (start) cudaEventDestroy(start);
   if (stop) cudaEventDestroy(stop);
   return st;
+}
+
+InferStatus *infer_cuda_conv_gemm_tune(const InferOpCall *c, const InferCudaExec *ex,
+                                       int32_t *tactic, double *ms) {
+  *tactic = 0;
+  *ms = 0;
+  InferStatus *first = NULL;
+  for (int32_t i = 0; i < INFER_CUDA_CONV_GEMM_CANDIDATES; i++) {
+    double t = 0;
+    InferStatus *st = gemm_time(c, ex, i, &t);
+    if (st) {
+      /* the list ended, or this candidate cannot run here: the others may */
+      if (i == 0) first = st;
+      else infer_status_free(st);
+      continue;
+    }
+    if (*tactic == 0 || t < *ms) {
+      *tactic = INFER_CUDA_CONV_TACTIC_GEMM + i;
+      *ms = t;
+    }
+  }
+  if (*tactic) {
+    infer_status_free(first);
+    return NULL;
+  }
+  return first ? first : infer_status_new(INFER_ERR_UNSUPPORTED,
+                                          "layer '%s' (conv): no cuBLASLt algorithm ran", c->node);
 }

@@ -261,6 +261,48 @@ static InferPoolParams pool_params(InferPoolKind kind, int spatial, int k) {
   return p;
 }
 
+/* The same layer in f16 (the CUDA kernel called directly) and in f32. */
+static void pool_case_both(const char *name, InferPoolParams pp, InferShape x) {
+  pool_case(name, pp, x);
+  InferOpParams *p = begin(INFER_OP_POOL, "pool %s f16", name);
+  p->pool = pp;
+  data(INFER_DTYPE_F32, x, -1, 1);
+  run_direct_half();
+}
+
+/* Shapes for each vector width of the fast 2-D kernel (16 bytes, pairs,
+ * single channels) and windows that fall outside the input (ceil mode,
+ * pads larger than needed). */
+static void pool_fast_cases(void) {
+  InferPoolParams pp = pool_params(INFER_POOL_MAX, 2, 3);
+  pp.channels_last = true;
+  pp.strides[0] = pp.strides[1] = 2;
+  pp.pads[0] = pp.pads[1] = pp.pads[2] = pp.pads[3] = 1;
+  pool_case_both("nhwc max 3x3 s2 p1, 64 channels", pp, shp(4, 3, 17, 14, 64));
+  pool_case_both("nhwc max 3x3 s2 p1, 6 channels", pp, shp(4, 2, 9, 10, 6));
+  pp.ceil_mode = true;
+  pool_case_both("nhwc max ceil_mode, 3 channels", pp, shp(4, 2, 10, 7, 3));
+  pp.channels_last = false;
+  pool_case_both("nchw max ceil_mode", pp, shp(4, 2, 5, 10, 7));
+  pp = pool_params(INFER_POOL_AVERAGE, 2, 3);
+  pp.channels_last = true;
+  pp.strides[0] = 1;
+  pp.strides[1] = 2;
+  pp.pads[0] = pp.pads[1] = 2;
+  pp.pads[2] = pp.pads[3] = 1;
+  pool_case_both("nhwc average exclude pad, 16 channels", pp, shp(4, 2, 8, 9, 16));
+  pp.count_include_pad = true;
+  pool_case_both("nhwc average include pad, 16 channels", pp, shp(4, 2, 8, 9, 16));
+  pp.ceil_mode = true;
+  pool_case_both("nhwc average include pad ceil_mode, 10 channels", pp, shp(4, 2, 8, 9, 10));
+  pp.channels_last = false;
+  pool_case_both("nchw average include pad ceil_mode", pp, shp(4, 2, 3, 8, 9));
+  pp = pool_params(INFER_POOL_AVERAGE, 2, 2);
+  pp.kernel[1] = 3;
+  pp.strides[0] = pp.strides[1] = 2;
+  pool_case_both("nchw average 2x3 s2", pp, shp(4, 3, 2, 11, 12));
+}
+
 static void cases_nn(void) {
   const InferDType F = INFER_DTYPE_F32;
   InferConvParams c = conv_params(2, 1);
@@ -304,6 +346,33 @@ static void cases_nn(void) {
   c.activation.kind = INFER_UNARY_SIGMOID;
   conv_case("nhwc 1x1 cublaslt bias sigmoid", &c, shp(4, 2, 5, 6, 24), shp(4, 8, 1, 1, 24), true,
             false);
+  c.activation.kind = INFER_UNARY_RELU;
+  c.tactic = 1001; /* cuBLASLt's second candidate (its first where there is one only) */
+  conv_case("nhwc 1x1 cublaslt candidate 2", &c, shp(4, 4, 28, 28, 64), shp(4, 96, 1, 1, 64),
+            true, false);
+  /* cuDNN's legacy algorithm, then the epilogue pass for what cuDNN does
+   * not fuse (ReLU6, a residual): 16-byte vectors and the scalar form */
+  c = conv_params(2, 1);
+  c.channels_last = true;
+  c.pads[0] = c.pads[1] = c.pads[2] = c.pads[3] = 1;
+  c.activation.kind = INFER_UNARY_CLIP;
+  c.activation.alpha = 0.0f, c.activation.beta = 6.0f;
+  c.tactic = 2; /* IMPLICIT_PRECOMP_GEMM */
+  conv_case("nhwc 3x3 cudnn bias relu6, 8 channels", &c, shp(4, 2, 9, 10, 4),
+            shp(4, 8, 3, 3, 4), true, false);
+  conv_case("nhwc 3x3 cudnn bias relu6, 6 channels", &c, shp(4, 2, 9, 10, 4),
+            shp(4, 6, 3, 3, 4), true, false);
+  {
+    InferConvParams r = c;
+    r.has_residual = true;
+    InferOpParams *q = begin(INFER_OP_CONV, "conv nhwc 3x3 cudnn bias residual relu6");
+    q->conv = r;
+    data(F, shp(4, 2, 9, 10, 4), -1, 1);
+    cdata(F, shp(4, 16, 3, 3, 4), -1, 1);
+    cdata(F, shp(1, 16), -1, 1);
+    data(F, shp(4, 2, 9, 10, 16), -1, 1);
+    run();
+  }
   c = conv_params(2, 12);
   c.channels_last = true;
   c.strides[0] = c.strides[1] = 2;
@@ -313,6 +382,35 @@ static void cases_nn(void) {
   c.tactic = 3000; /* the project's depthwise kernel */
   conv_case("nhwc depthwise 3x3 stride 2 relu6 (own kernel)", &c, shp(4, 2, 11, 10, 12),
             shp(4, 12, 3, 3, 1), true, false);
+  /* each vector width of the kernel: pairs, single channels, 16 bytes */
+  c = conv_params(2, 6);
+  c.channels_last = true;
+  c.pads[0] = c.pads[1] = c.pads[2] = c.pads[3] = 1;
+  c.tactic = 3000;
+  conv_case("nhwc depthwise 3x3, 6 channels (own kernel)", &c, shp(4, 2, 9, 7, 6),
+            shp(4, 6, 3, 3, 1), true, false);
+  c = conv_params(2, 5);
+  c.channels_last = true;
+  c.strides[1] = 2;
+  c.pads[0] = c.pads[1] = c.pads[2] = c.pads[3] = 2;
+  c.tactic = 3000;
+  conv_case("nhwc depthwise 5x5 stride 1x2, 5 channels (own kernel)", &c, shp(4, 3, 8, 9, 5),
+            shp(4, 5, 5, 5, 1), false, false);
+  {
+    InferConvParams r = conv_params(2, 16);
+    r.channels_last = true;
+    r.has_residual = true;
+    r.dilations[0] = r.dilations[1] = 2;
+    r.pads[0] = r.pads[1] = r.pads[2] = r.pads[3] = 2;
+    r.tactic = 3000;
+    InferOpParams *q = begin(INFER_OP_CONV, "conv nhwc depthwise dilation 2 bias residual (own kernel)");
+    q->conv = r;
+    data(F, shp(4, 2, 7, 9, 16), -1, 1);
+    cdata(F, shp(4, 16, 3, 3, 1), -1, 1);
+    cdata(F, shp(1, 16), -1, 1);
+    data(F, shp(4, 2, 7, 9, 16), -1, 1);
+    run();
+  }
   {
     InferConvParams r = conv_params(2, 1);
     r.channels_last = true;
@@ -380,6 +478,7 @@ static void cases_nn(void) {
   pool_case("global average", pp, shp(4, 2, 5, 7, 9));
   pp.kind = INFER_POOL_MAX;
   pool_case("global max", pp, shp(4, 2, 5, 7, 9));
+  pool_fast_cases();
 
   InferOpParams *p = begin(INFER_OP_GEMM, "gemm alpha beta bias[N]");
   p->gemm = (InferGemmParams){0.5f, 2.0f, false, false, {0, 0, 0}, {0}};

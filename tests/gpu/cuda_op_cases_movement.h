@@ -46,6 +46,12 @@ static void cases_movement(void) {
   transpose_case(INFER_DTYPE_U8, shp(3, 3, 37, 41), 3, I64S(0, 2, 1));
   transpose_case(INFER_DTYPE_F16, shp(3, 2, 64, 96), 3, I64S(0, 2, 1));
   transpose_case(F, shp(4, 4, 64, 160, 160), 4, I64S(0, 2, 3, 1)); /* large NCHW -> NHWC */
+  /* few channels (an image's), every element size: the narrow kernel */
+  transpose_case(F, shp(4, 3, 3, 37, 29), 4, I64S(0, 2, 3, 1));
+  transpose_case(INFER_DTYPE_F16, shp(4, 2, 3, 40, 21), 4, I64S(0, 2, 3, 1));
+  transpose_case(INFER_DTYPE_I8, shp(4, 2, 4, 19, 33), 4, I64S(0, 2, 3, 1));
+  transpose_case(INFER_DTYPE_I64, shp(4, 1, 8, 16, 16), 4, I64S(0, 2, 3, 1));
+  transpose_case(F, shp(2, 5, 300), 2, I64S(1, 0));
   transpose_case(F, shp(3, 2, 3, 8), 0, NULL);
   transpose_case(F, shp(4, 2, 3, 4, 8), 4, I64S(1, 0, 2, 3));
 

@@ -354,6 +354,75 @@ static void run_direct(void) {
   for (int i = 0; i < C.n_in; i++) free(in[i].data);
 }
 
+/* Runs C's op (one data input, f32 in the case) in f32 on the CPU and in
+ * f16 through the CUDA kernel called directly on device copies, the inputs
+ * rounded to f16 first so that both see the same numbers; compares the
+ * widened f16 output with the CPU's within C.tol. For ops whose CPU kernel
+ * has no f16 form (pooling). */
+static void run_direct_half(void) {
+  char why[256] = "", msg[256];
+  InferTensorView in = {INFER_DTYPE_F32, C.in[0].shape, NULL}, out_cpu, out_gpu;
+  memset(&out_cpu, 0, sizeof out_cpu);
+  rng_state = (uint32_t)infer_hash64(C.name, strlen(C.name), 11) | 1u;
+  int64_t n = infer_shape_numel(&in.shape);
+  in.data = calloc(1, view_bytes(&in) + 8);
+  uint16_t *half_in = calloc((size_t)n + 4, sizeof(uint16_t));
+  fill_random(&in, C.in[0].lo, C.in[0].hi);
+  for (int64_t i = 0; i < n; i++) {
+    half_in[i] = infer_float_to_half(((float *)in.data)[i]);
+    ((float *)in.data)[i] = infer_half_to_float(half_in[i]);
+  }
+  InferOpCall call = {C.op, "layer", &C.p, &in, 1, &out_cpu, 1, 0};
+  InferStatus *st = infer_op_info(C.op)->infer_shape(&call);
+  void *dx = NULL, *dy = NULL;
+  uint16_t *half_out = NULL;
+  int64_t ny = 0;
+  if (!st) {
+    ny = infer_shape_numel(&out_cpu.shape);
+    out_cpu.data = calloc(1, view_bytes(&out_cpu) + 8);
+    st = infer_cpu_kernel(C.op)->run(&call);
+  }
+  if (!st && (cudaMalloc(&dx, (size_t)n * 2 + 16) != cudaSuccess ||
+              cudaMalloc(&dy, (size_t)ny * 2 + 16) != cudaSuccess ||
+              cudaMemcpy(dx, half_in, (size_t)n * 2, cudaMemcpyHostToDevice) != cudaSuccess))
+    st = infer_status_new(INFER_ERR_DEVICE, "device buffers: %s",
+                          cudaGetErrorString(cudaGetLastError()));
+  if (!st) {
+    InferTensorView gx = {INFER_DTYPE_F16, in.shape, dx}, gy = {INFER_DTYPE_F16, out_cpu.shape, dy};
+    InferOpCall gcall = {C.op, "layer", &C.p, &gx, 1, &gy, 1, 0};
+    InferCudaExec exec = {NULL, NULL, 0};
+    const InferCudaKernel *k = infer_cuda_kernel(C.op);
+    st = k ? k->supports(&gcall) : infer_status_new(INFER_ERR_UNSUPPORTED, "no CUDA kernel");
+    if (!st) st = k->run(&gcall, &exec);
+    half_out = calloc((size_t)ny + 4, sizeof(uint16_t));
+    if (!st && cudaMemcpy(half_out, dy, (size_t)ny * 2, cudaMemcpyDeviceToHost) != cudaSuccess)
+      st = infer_status_new(INFER_ERR_DEVICE, "cudaMemcpy: %s",
+                            cudaGetErrorString(cudaGetLastError()));
+  }
+  if (st) {
+    snprintf(msg, sizeof msg, "%s", infer_status_message(st));
+    infer_status_free(st);
+    report(false, msg);
+  } else {
+    out_gpu = out_cpu;
+    out_gpu.data = malloc((size_t)ny * sizeof(float) + 8);
+    for (int64_t i = 0; i < ny; i++) ((float *)out_gpu.data)[i] = infer_half_to_float(half_out[i]);
+    double nmse;
+    const char *bad = compare(&out_cpu, &out_gpu, C.tol, &nmse, why, sizeof why);
+    char shape[96];
+    snprintf(msg, sizeof msg, "%s (f16 kernel called directly)",
+             infer_shape_str(&out_cpu.shape, shape, sizeof shape));
+    report(!bad, bad ? bad : msg);
+    free(out_gpu.data);
+  }
+  cudaFree(dx);
+  cudaFree(dy);
+  free(half_out);
+  free(half_in);
+  free(out_cpu.data);
+  free(in.data);
+}
+
 #include "cuda_op_cases.h"
 #include "cuda_op_cases_movement.h"
 
