@@ -1,21 +1,26 @@
 /* Depthwise 2-D convolution (group = input channels = output channels) on
- * channels-last tensors, with bias, residual and the fused activation: one
- * thread per output element, adjacent threads on adjacent channels, so
- * every tap is a coalesced read. The layer is memory-bound (a few taps per
+ * channels-last tensors, with bias, residual and the fused activation:
+ * adjacent threads on adjacent channel vectors, so every tap is a
+ * coalesced read. The layer is memory-bound (a few taps per
  * output), where cuDNN's generic grouped algorithms lose most (MobileNets).
  * Accumulates in float for f16 too. One of the convolution tactics. */
 #include <cuda_fp16.h>
 
 #include "conv_geometry.h"
+#include "cuda_channel_vec.cuh"
 #include "cuda_conv_depthwise.h"
 #include "cuda_epilogue.h"
 
 namespace {
 
+/* The geometry in the launch's index type: int where every index fits
+ * (64-bit division per element made the layer several times slower than
+ * its memory traffic on the H200), int64_t otherwise. */
+template <typename I>
 struct DwArgs {
-  int64_t n, h, w, c;          /* input [n, h, w, c] */
-  int64_t oh, ow;              /* output [n, oh, ow, c] */
-  int64_t kh, kw, sh, sw, dh, dw, ph, pw;
+  I n, h, w, c;          /* input [n, h, w, c] */
+  I oh, ow;              /* output [n, oh, ow, c] */
+  I kh, kw, sh, sw, dh, dw, ph, pw;
   InferActivation act;
 };
 
@@ -24,118 +29,89 @@ __device__ __forceinline__ float ld(const __half *p, int64_t i) { return __half2
 __device__ __forceinline__ void st(float *p, int64_t i, float v) { p[i] = v; }
 __device__ __forceinline__ void st(__half *p, int64_t i, float v) { p[i] = __float2half_rn(v); }
 
-/* w is [c, kh, kw, 1] (channels-last weights of a depthwise layer). */
-template <typename T>
+/* w is [c, kh, kw, 1] (channels-last weights of a depthwise layer). Each
+ * thread computes VEC adjacent channels of one output position, one vector
+ * load per tap. */
+template <typename T, int VEC, typename I>
 __global__ void depthwise_kernel(const T *__restrict__ x, const T *__restrict__ w,
                                  const T *__restrict__ bias, const T *__restrict__ res,
-                                 T *__restrict__ y, DwArgs a) {
-  int64_t total = a.n * a.oh * a.ow * a.c;
-  INFER_CUDA_GRID_STRIDE(i, total) {
-    int64_t ch = i % a.c, t = i / a.c;
-    int64_t ox = t % a.ow;
+                                 T *__restrict__ y, DwArgs<I> a) {
+  typedef InferChannelVec<T, VEC> Vec;
+  I groups = a.c / VEC;
+  I total = a.n * a.oh * a.ow * groups;
+  for (I i = (I)blockIdx.x * blockDim.x + threadIdx.x; i < total;
+       i += (I)gridDim.x * blockDim.x) {
+    I g = i % groups, t = i / groups;
+    I ox = t % a.ow;
     t /= a.ow;
-    int64_t oy = t % a.oh, img = t / a.oh;
-    float acc = bias ? ld(bias, ch) : 0.0f;
-    const T *xi = x + img * a.h * a.w * a.c + ch;
-    const T *wc = w + ch * a.kh * a.kw;
-    for (int64_t ky = 0; ky < a.kh; ky++) {
-      int64_t iy = oy * a.sh - a.ph + ky * a.dh;
-      if (iy < 0 || iy >= a.h) continue;
-      for (int64_t kx = 0; kx < a.kw; kx++) {
-        int64_t ix = ox * a.sw - a.pw + kx * a.dw;
-        if (ix < 0 || ix >= a.w) continue;
-        acc += ld(xi, (iy * a.w + ix) * a.c) * ld(wc, ky * a.kw + kx);
-      }
-    }
-    if (res) acc += ld(res, i);
-    st(y, i, infer_cuda_act(a.act, acc));
-  }
-}
-
-/* The same in 32-bit index arithmetic with VEC adjacent channels per
- * thread (one 16-byte load per tap where the channels allow it): the
- * kernel above spends most of its time in 64-bit divisions and scalar
- * loads (2.5 ms for a 3x3 layer of MobileNetV2 at 112x112x32, batch 256,
- * on the H200, where the data moves in a tenth of that). */
-template <typename T, int VEC>
-struct DwVec {
-  T v[VEC];
-};
-
-struct DwArgs32 {
-  int n, h, w, c, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw;
-  InferActivation act;
-};
-
-template <typename T, int VEC>
-__global__ void depthwise_vec_kernel(const T *__restrict__ x, const T *__restrict__ w,
-                                     const T *__restrict__ bias, const T *__restrict__ res,
-                                     T *__restrict__ y, DwArgs32 a) {
-  int groups = a.c / VEC;
-  int total = a.n * a.oh * a.ow * groups;
-  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
-    int g = i % groups, t = i / groups;
-    int ox = t % a.ow;
-    t /= a.ow;
-    int oy = t % a.oh, img = t / a.oh;
-    int ch = g * VEC;
+    I oy = t % a.oh, img = t / a.oh;
+    I ch = g * VEC;
     float acc[VEC];
 #pragma unroll
     for (int v = 0; v < VEC; v++) acc[v] = bias ? ld(bias, ch + v) : 0.0f;
-    const T *xi = x + (size_t)img * a.h * a.w * a.c + ch;
-    const T *wc = w + (size_t)ch * a.kh * a.kw;
-    int taps = a.kh * a.kw;
-    for (int ky = 0; ky < a.kh; ky++) {
-      int iy = oy * a.sh - a.ph + ky * a.dh;
+    const T *xi = x + (int64_t)img * a.h * a.w * a.c + ch;
+    const T *wc = w + (int64_t)ch * a.kh * a.kw;
+    I taps = a.kh * a.kw;
+    for (I ky = 0; ky < a.kh; ky++) {
+      I iy = oy * a.sh - a.ph + ky * a.dh;
       if (iy < 0 || iy >= a.h) continue;
-      for (int kx = 0; kx < a.kw; kx++) {
-        int ix = ox * a.sw - a.pw + kx * a.dw;
+      for (I kx = 0; kx < a.kw; kx++) {
+        I ix = ox * a.sw - a.pw + kx * a.dw;
         if (ix < 0 || ix >= a.w) continue;
-        DwVec<T, VEC> in = *(const DwVec<T, VEC> *)(xi + ((size_t)iy * a.w + ix) * a.c);
-        int tap = ky * a.kw + kx;
+        Vec in = *(const Vec *)(xi + ((int64_t)iy * a.w + ix) * a.c);
+        I tap = ky * a.kw + kx;
 #pragma unroll
         for (int v = 0; v < VEC; v++) acc[v] += ld(in.v, v) * ld(wc, v * taps + tap);
       }
     }
-    size_t o = (size_t)i * VEC;
-    DwVec<T, VEC> out;
+    int64_t o = (int64_t)i * VEC;
+    Vec out;
     if (res) {
-      DwVec<T, VEC> r = *(const DwVec<T, VEC> *)(res + o);
+      Vec r = *(const Vec *)(res + o);
 #pragma unroll
       for (int v = 0; v < VEC; v++) acc[v] += ld(r.v, v);
     }
 #pragma unroll
     for (int v = 0; v < VEC; v++) st(out.v, v, infer_cuda_act(a.act, acc[v]));
-    *(DwVec<T, VEC> *)(y + o) = out;
+    *(Vec *)(y + o) = out;
   }
 }
 
-template <typename T, int VEC>
-void launch_vec(const DwArgs32 &a, const void *x, const void *w, const void *bias, const void *res,
-                void *y, cudaStream_t s) {
+template <typename T, int VEC, typename I>
+void launch(const DwArgs<I> &a, const void *x, const void *w, const void *bias, const void *res,
+            void *y, cudaStream_t s) {
   int64_t total = (int64_t)a.n * a.oh * a.ow * (a.c / VEC);
-  depthwise_vec_kernel<T, VEC><<<infer_cuda_blocks(total), INFER_CUDA_THREADS, 0, s>>>(
+  depthwise_kernel<T, VEC, I><<<infer_cuda_blocks(total), INFER_CUDA_THREADS, 0, s>>>(
       (const T *)x, (const T *)w, (const T *)bias, (const T *)res, (T *)y, a);
 }
 
-/* Runs the vector kernel when the sizes fit 32-bit indices; false if not. */
-template <typename T>
-bool try_vec(const DwArgs &a, const void *x, const void *w, const void *bias, const void *res,
-             void *y, cudaStream_t s) {
-  const int64_t lim = (int64_t)1 << 30;
-  if (a.n * a.h * a.w * a.c >= lim || a.n * a.oh * a.ow * a.c >= lim) return false;
-  DwArgs32 b = {(int)a.n,  (int)a.h,  (int)a.w,  (int)a.c,  (int)a.oh, (int)a.ow, (int)a.kh,
-                (int)a.kw, (int)a.sh, (int)a.sw, (int)a.dh, (int)a.dw, (int)a.ph, (int)a.pw,
-                a.act};
-  const int vec16 = (int)(16 / sizeof(T));
-  uintptr_t align = (uintptr_t)x | (uintptr_t)y | (uintptr_t)res;
-  if (b.c % vec16 == 0 && align % 16 == 0)
-    launch_vec<T, 16 / sizeof(T)>(b, x, w, bias, res, y, s);
-  else if (b.c % 2 == 0 && align % (2 * sizeof(T)) == 0)
-    launch_vec<T, 2>(b, x, w, bias, res, y, s);
+template <typename T, typename I>
+void launch_widest(const DwArgs<I> &a, const void *x, const void *w, const void *bias,
+                   const void *res, void *y, cudaStream_t s) {
+  int width = infer_channel_vec_width<T>(a.c, (uintptr_t)x | (uintptr_t)y | (uintptr_t)res);
+  if (width == (int)(16 / sizeof(T)))
+    launch<T, 16 / sizeof(T), I>(a, x, w, bias, res, y, s);
+  else if (width == 2)
+    launch<T, 2, I>(a, x, w, bias, res, y, s);
   else
-    launch_vec<T, 1>(b, x, w, bias, res, y, s);
-  return true;
+    launch<T, 1, I>(a, x, w, bias, res, y, s);
+}
+
+template <typename T>
+void run(const DwArgs<int64_t> &a, const void *x, const void *w, const void *bias,
+         const void *res, void *y, cudaStream_t s) {
+  const int64_t geo = (int64_t)1 << 28; /* strides, dilations, pads: anything the shape rules allow */
+  bool small_geometry = a.kh <= geo && a.kw <= geo && a.sh <= geo && a.sw <= geo &&
+                        a.dh <= geo && a.dw <= geo && a.ph <= geo && a.pw <= geo;
+  if (!small_geometry || !infer_fits_int32(a.n * a.h * a.w * a.c) ||
+      !infer_fits_int32(a.n * a.oh * a.ow * a.c)) {
+    launch_widest<T, int64_t>(a, x, w, bias, res, y, s);
+    return;
+  }
+  DwArgs<int> b = {(int)a.n,  (int)a.h,  (int)a.w,  (int)a.c,  (int)a.oh, (int)a.ow, (int)a.kh,
+                   (int)a.kw, (int)a.sh, (int)a.sw, (int)a.dh, (int)a.dw, (int)a.ph, (int)a.pw,
+                   a.act};
+  launch_widest<T, int>(b, x, w, bias, res, y, s);
 }
 
 }  // namespace
@@ -156,7 +132,7 @@ extern "C" InferStatus *infer_cuda_conv_depthwise_run(const InferOpCall *c,
                                                       const InferCudaExec *ex) {
   const InferConvParams *p = &c->params->conv;
   const InferShape *xs = &c->in[0].shape, *ws = &c->in[1].shape, *ys = &c->out[0].shape;
-  DwArgs a;
+  DwArgs<int64_t> a;
   a.n = xs->d[0];
   a.h = xs->d[1];
   a.w = xs->d[2];
@@ -189,18 +165,10 @@ extern "C" InferStatus *infer_cuda_conv_depthwise_run(const InferOpCall *c,
   const void *bias = has_bias ? c->in[2].data : NULL;
   const void *res = p->has_residual ? c->in[c->n_in - 1].data : NULL;
   cudaStream_t s = (cudaStream_t)ex->stream;
-  bool half = c->in[0].dtype == INFER_DTYPE_F16;
-  if (half ? try_vec<__half>(a, c->in[0].data, c->in[1].data, bias, res, c->out[0].data, s)
-           : try_vec<float>(a, c->in[0].data, c->in[1].data, bias, res, c->out[0].data, s))
-    return infer_cuda_launch_status(c, "depthwise convolution kernel");
-  if (half)
-    depthwise_kernel<__half><<<infer_cuda_blocks(total), INFER_CUDA_THREADS, 0, s>>>(
-        (const __half *)c->in[0].data, (const __half *)c->in[1].data, (const __half *)bias,
-        (const __half *)res, (__half *)c->out[0].data, a);
+  if (c->in[0].dtype == INFER_DTYPE_F16)
+    run<__half>(a, c->in[0].data, c->in[1].data, bias, res, c->out[0].data, s);
   else
-    depthwise_kernel<float><<<infer_cuda_blocks(total), INFER_CUDA_THREADS, 0, s>>>(
-        (const float *)c->in[0].data, (const float *)c->in[1].data, (const float *)bias,
-        (const float *)res, (float *)c->out[0].data, a);
+    run<float>(a, c->in[0].data, c->in[1].data, bias, res, c->out[0].data, s);
   return infer_cuda_launch_status(c, "depthwise convolution kernel");
 }
 

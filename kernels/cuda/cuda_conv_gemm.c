@@ -116,7 +116,7 @@ static InferStatus *entry_build(const InferOpCall *c, GemmEntry *e) {
   if (found <= k->candidate)
     return infer_status_new(INFER_ERR_UNSUPPORTED,
                             "layer '%s' (conv): cuBLASLt has %d algorithms for this 1x1 product, "
-                            "not %d",
+                            "the plan names candidate %d (rebuild the plan on this machine)",
                             c->node, found, k->candidate + 1);
   const cublasLtMatmulHeuristicResult_t result = results[k->candidate];
   e->algo = result.algo;
@@ -196,13 +196,9 @@ static InferStatus *gemm_run(const InferOpCall *c, const InferCudaExec *ex, int3
 
 InferStatus *infer_cuda_conv_gemm_run(const InferOpCall *c, const InferCudaExec *ex) {
   int32_t t = c->params->conv.tactic;
-  int32_t candidate = infer_cuda_conv_gemm_tactic(t) ? t - INFER_CUDA_CONV_TACTIC_GEMM : 0;
-  InferStatus *st = gemm_run(c, ex, candidate);
-  if (!st || candidate == 0) return st;
-  /* a shorter candidate list than at build time (the plan's fingerprint
-   * pins GPU and library, so this is unexpected): the first one runs */
-  infer_status_free(st);
-  return gemm_run(c, ex, 0);
+  /* a candidate missing here (a plan from another cuBLASLt, which the
+   * plan's fingerprint normally refuses first) is an error naming the layer */
+  return gemm_run(c, ex, infer_cuda_conv_gemm_tactic(t) ? t - INFER_CUDA_CONV_TACTIC_GEMM : 0);
 }
 
 static InferStatus *gemm_time(const InferOpCall *c, const InferCudaExec *ex, int32_t candidate,

@@ -3,6 +3,7 @@
  * F16 tensors are computed in float and rounded once on the store. */
 #include <cuda_fp16.h>
 
+#include "cuda_channel_vec.cuh"
 #include "cuda_epilogue.h"
 
 static inline cudaStream_t as_stream(void *s) { return (cudaStream_t)s; }
@@ -24,15 +25,56 @@ extern "C" bool infer_cuda_epilogue_is_noop(const InferCudaEpilogue *e) {
 
 /* ---- y = act(y + bias + residual) --------------------------------------- */
 
-template <typename T>
-__global__ void epilogue_kernel(T *y, int64_t n, const T *bias, const T *res, InferActivation act,
-                                int64_t channels, int64_t inner) {
-  INFER_CUDA_GRID_STRIDE(i, n) {
+/* I is int where every index fits (64-bit division per element made the
+ * pass after a cuDNN convolution with ReLU6 cost 2 ms where the data moves
+ * in 0.6 ms: MobileNetV2's expansion layers at batch 256 on the H200),
+ * int64_t otherwise. */
+template <typename T, typename I>
+__global__ void epilogue_kernel(T *y, I n, const T *bias, const T *res, InferActivation act,
+                                I channels, I inner) {
+  for (I i = (I)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (I)gridDim.x * blockDim.x) {
     float v = ld(y, i);
     if (bias) v += ld(bias, (i / inner) % channels);
     if (res) v += ld(res, i);
     st(y, i, infer_cuda_act(act, v));
   }
+}
+
+/* Channels-last (the channel innermost, inner == 1): VEC adjacent channels
+ * per thread, one vector load and store (cuda_channel_vec.cuh). */
+template <typename T, int VEC, typename I>
+__global__ void epilogue_nhwc_kernel(T *y, I n_vec, const T *bias, const T *res,
+                                     InferActivation act, I groups) {
+  typedef InferChannelVec<T, VEC> Vec;
+  for (I i = (I)blockIdx.x * blockDim.x + threadIdx.x; i < n_vec;
+       i += (I)gridDim.x * blockDim.x) {
+    Vec v = ((const Vec *)y)[i], r, out;
+    if (res) r = ((const Vec *)res)[i];
+    I c0 = (i % groups) * VEC;
+#pragma unroll
+    for (int k = 0; k < VEC; k++) {
+      float f = ld(v.v, k);
+      if (bias) f += ld(bias, c0 + k);
+      if (res) f += ld(r.v, k);
+      st(out.v, k, infer_cuda_act(act, f));
+    }
+    ((Vec *)y)[i] = out;
+  }
+}
+
+template <typename T, typename I>
+static void elementwise_launch(T *y, int64_t n, const T *bias, const T *res, InferActivation act,
+                               int64_t channels, int64_t inner, cudaStream_t s) {
+  const int vec = (int)(16 / sizeof(T));
+  if (inner == 1 && n % vec == 0 &&
+      infer_channel_vec_width<T>(channels, (uintptr_t)y | (uintptr_t)res) == vec) {
+    int64_t nv = n / vec;
+    epilogue_nhwc_kernel<T, 16 / sizeof(T), I><<<infer_cuda_blocks(nv), INFER_CUDA_THREADS, 0, s>>>(
+        y, (I)nv, bias, res, act, (I)(channels / vec));
+    return;
+  }
+  epilogue_kernel<T, I><<<infer_cuda_blocks(n), INFER_CUDA_THREADS, 0, s>>>(
+      y, (I)n, bias, res, act, (I)channels, (I)inner);
 }
 
 /* Bias only, with no residual or activation: the most common conv case,
@@ -49,70 +91,10 @@ __global__ void bias_planes_kernel(T *y, int64_t planes, int64_t inner, const T 
   }
 }
 
-/* The same with 32-bit indices (64-bit division per element made the
- * pass after a cuDNN convolution with ReLU6 cost 2 ms where the data moves
- * in 0.6 ms: MobileNetV2's expand layers at batch 256 on the H200). */
-template <typename T>
-__global__ void epilogue_kernel32(T *y, int n, const T *bias, const T *res, InferActivation act,
-                                  int channels, int inner) {
-  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
-    float v = ld(y, i);
-    if (bias) v += ld(bias, (i / inner) % channels);
-    if (res) v += ld(res, i);
-    st(y, i, infer_cuda_act(act, v));
-  }
-}
-
-template <typename T, int VEC>
-struct EpiVec {
-  T v[VEC];
-};
-
-/* Channels-last (the channel innermost): VEC adjacent channels per thread,
- * 16-byte loads and stores. */
-template <typename T, int VEC>
-__global__ void epilogue_nhwc_kernel(T *y, int n_vec, const T *bias, const T *res,
-                                     InferActivation act, int groups) {
-  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n_vec; i += gridDim.x * blockDim.x) {
-    EpiVec<T, VEC> v = ((const EpiVec<T, VEC> *)y)[i], r, out;
-    if (res) r = ((const EpiVec<T, VEC> *)res)[i];
-    int c0 = (i % groups) * VEC;
-#pragma unroll
-    for (int k = 0; k < VEC; k++) {
-      float f = ld(v.v, k);
-      if (bias) f += ld(bias, c0 + k);
-      if (res) f += ld(r.v, k);
-      st(out.v, k, infer_cuda_act(act, f));
-    }
-    ((EpiVec<T, VEC> *)y)[i] = out;
-  }
-}
-
-/* The fast forms when the sizes allow; false to take the 64-bit kernels. */
-template <typename T>
-static bool epilogue_launch32(T *y, int64_t n, const T *bias, const T *res, InferActivation act,
-                              int64_t channels, int64_t inner, cudaStream_t s) {
-  if (n >= ((int64_t)1 << 31) - 4096) return false;
-  const int vec = (int)(16 / sizeof(T));
-  uintptr_t align = (uintptr_t)y | (uintptr_t)res;
-  if (inner == 1 && channels % vec == 0 && n % vec == 0 && align % 16 == 0) {
-    int64_t nv = n / vec;
-    epilogue_nhwc_kernel<T, 16 / sizeof(T)><<<infer_cuda_blocks(nv), INFER_CUDA_THREADS, 0, s>>>(
-        y, (int)nv, bias, res, act, (int)(channels / vec));
-    return true;
-  }
-  epilogue_kernel32<T><<<infer_cuda_blocks(n), INFER_CUDA_THREADS, 0, s>>>(
-      y, (int)n, bias, res, act, (int)channels, (int)inner);
-  return true;
-}
-
 template <typename T>
 static void epilogue_launch(T *y, int64_t n, const InferCudaEpilogue *e, int64_t channels,
                             int64_t inner, cudaStream_t s) {
   const T *bias = (const T *)e->bias, *res = (const T *)e->residual;
-  if (!(bias && !res && inner > 1) &&
-      epilogue_launch32<T>(y, n, bias, res, e->act, channels, inner, s))
-    return;
   if (bias && !res && inner > 1) {
     int64_t planes = n / inner;
     unsigned gx = infer_cuda_blocks(inner);
@@ -120,10 +102,10 @@ static void epilogue_launch(T *y, int64_t n, const InferCudaEpilogue *e, int64_t
     unsigned gy = planes > 65535 ? 65535u : (unsigned)planes;
     bias_planes_kernel<T><<<dim3(gx, gy), INFER_CUDA_THREADS, 0, s>>>(y, planes, inner, bias,
                                                                       channels, e->act);
+  } else if (infer_fits_int32(n)) {
+    elementwise_launch<T, int>(y, n, bias, res, e->act, channels, inner, s);
   } else {
-    epilogue_kernel<T><<<infer_cuda_blocks(n), INFER_CUDA_THREADS, 0, s>>>(y, n, bias, res,
-                                                                            e->act, channels,
-                                                                            inner);
+    elementwise_launch<T, int64_t>(y, n, bias, res, e->act, channels, inner, s);
   }
 }
 

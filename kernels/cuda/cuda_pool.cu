@@ -11,6 +11,7 @@
 #include <math.h>
 
 #include "conv_geometry.h"
+#include "cuda_channel_vec.cuh"
 #include "cuda_epilogue.h"
 #include "cuda_ops.h"
 
@@ -131,7 +132,7 @@ __global__ void pool_kernel(const T *__restrict__ x, T *__restrict__ y, PoolArgs
 /* The common case (ResNet's 3x3 stride-2 max pool, Inception's average
  * pools) in a form the GPU likes: no 64-bit division, float sums, and for
  * channels-last tensors each thread handles VEC adjacent channels with one
- * 16-byte load per tap. The generic kernel above, one element per thread
+ * 16-byte load per tap (cuda_channel_vec.cuh). The generic kernel above, one element per thread
  * with 64-bit index arithmetic, spent 3 ms on ResNet-50's max pool at batch
  * 256 on the H200; this one reads at memory speed. Same results: max
  * propagates NaN; averages sum in float, which the CUDA tests' bounds hold
@@ -144,12 +145,8 @@ struct Pool2d {
 };
 
 template <typename T, int VEC>
-struct PoolVec {
-  T v[VEC];
-};
-
-template <typename T, int VEC>
 __global__ void pool2d_fast_kernel(const T *__restrict__ x, T *__restrict__ y, Pool2d a) {
+  typedef InferChannelVec<T, VEC> Vec;
   int groups = a.channels / VEC;
   int total = a.planes * a.oh * a.ow * groups;
   for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
@@ -166,7 +163,7 @@ __global__ void pool2d_fast_kernel(const T *__restrict__ x, T *__restrict__ y, P
     for (int ky = ky0; ky < ky1; ky++) {
       const T *row = xp + ((size_t)(y0 + ky) * a.iw + x0) * a.channels;
       for (int kx = kx0; kx < kx1; kx++) {
-        PoolVec<T, VEC> in = *(const PoolVec<T, VEC> *)(row + (size_t)kx * a.channels);
+        Vec in = *(const Vec *)(row + (size_t)kx * a.channels);
         for (int v = 0; v < VEC; v++) {
           float f = ldf(in.v, v);
           if (a.average) acc[v] += f;
@@ -185,9 +182,9 @@ __global__ void pool2d_fast_kernel(const T *__restrict__ x, T *__restrict__ y, P
       }
       for (int v = 0; v < VEC; v++) acc[v] = count > 0 ? acc[v] / (float)count : NAN;
     }
-    PoolVec<T, VEC> out;
+    Vec out;
     for (int v = 0; v < VEC; v++) stf(out.v, v, acc[v]);
-    *(PoolVec<T, VEC> *)(y + (size_t)i * VEC) = out;
+    *(Vec *)(y + (size_t)i * VEC) = out;
   }
 }
 
@@ -197,8 +194,12 @@ static bool pool2d_fast_fits(const InferPoolParams *p, const PoolArgs *a, int64_
   if (p->spatial != 2 || (p->kind != INFER_POOL_MAX && p->kind != INFER_POOL_AVERAGE))
     return false;
   if (a->d[1] != 1 || a->d[2] != 1 || a->k[1] < 1 || a->k[2] < 1) return false;
-  const int64_t lim = (int64_t)1 << 30;
-  return ny < lim && nx < lim;
+  /* window geometry in int as well (strides and pads may be anything the
+   * shape rules allow) */
+  const int64_t geo = (int64_t)1 << 28;
+  for (int j = 1; j < 3; j++)
+    if (a->k[j] > geo || a->s[j] > geo || a->pb[j] > geo || a->pe[j] > geo) return false;
+  return infer_fits_int32(ny) && infer_fits_int32(nx);
 }
 
 template <typename T, int VEC>
@@ -218,14 +219,10 @@ static void run_pool2d_fast(const InferPoolParams *p, const PoolArgs *a, const T
   b.ph = (int)a->pb[1], b.pw = (int)a->pb[2], b.ph_end = (int)a->pe[1], b.pw_end = (int)a->pe[2];
   b.average = p->kind == INFER_POOL_AVERAGE;
   b.count_include_pad = a->count_include_pad;
-  /* 16 bytes per load where the channels allow it (the tensors are
-   * allocated 256-byte aligned, so a multiple of VEC channels keeps every
-   * vector aligned) */
-  const int vec16 = (int)(16 / sizeof(T));
-  uintptr_t align = (uintptr_t)x | (uintptr_t)y;
-  if (b.channels % vec16 == 0 && align % 16 == 0)
+  int width = infer_channel_vec_width<T>(b.channels, (uintptr_t)x | (uintptr_t)y);
+  if (width == (int)(16 / sizeof(T)))
     launch_pool2d_fast<T, 16 / sizeof(T)>(x, y, b, s);
-  else if (b.channels % 2 == 0 && align % (2 * sizeof(T)) == 0)
+  else if (width == 2)
     launch_pool2d_fast<T, 2>(x, y, b, s);
   else
     launch_pool2d_fast<T, 1>(x, y, b, s);

@@ -245,6 +245,23 @@ static void conv_case(const char *name, const InferConvParams *cp, InferShape x,
   run();
 }
 
+/* A convolution with a fused residual (its last input, shaped like the
+ * output y); bias of the output channels when `bias`, else an absent slot. */
+static void conv_residual_case(const char *name, InferConvParams cp, InferShape x, InferShape w,
+                               bool bias, InferShape y) {
+  cp.has_residual = true;
+  InferOpParams *p = begin(INFER_OP_CONV, "conv %s", name);
+  p->conv = cp;
+  data(INFER_DTYPE_F32, x, -1, 1);
+  cdata(INFER_DTYPE_F32, w, -1, 1);
+  if (bias)
+    cdata(INFER_DTYPE_F32, shp(1, (int)w.d[0]), -1, 1);
+  else
+    absent();
+  data(INFER_DTYPE_F32, y, -1, 1);
+  run();
+}
+
 static void pool_case(const char *name, InferPoolParams pp, InferShape x) {
   InferOpParams *p = begin(INFER_OP_POOL, "pool %s", name);
   p->pool = pp;
@@ -347,7 +364,7 @@ static void cases_nn(void) {
   conv_case("nhwc 1x1 cublaslt bias sigmoid", &c, shp(4, 2, 5, 6, 24), shp(4, 8, 1, 1, 24), true,
             false);
   c.activation.kind = INFER_UNARY_RELU;
-  c.tactic = 1001; /* cuBLASLt's second candidate (its first where there is one only) */
+  c.tactic = 1001; /* cuBLASLt's second heuristic candidate for this product */
   conv_case("nhwc 1x1 cublaslt candidate 2", &c, shp(4, 4, 28, 28, 64), shp(4, 96, 1, 1, 64),
             true, false);
   /* cuDNN's legacy algorithm, then the epilogue pass for what cuDNN does
@@ -362,17 +379,8 @@ static void cases_nn(void) {
             shp(4, 8, 3, 3, 4), true, false);
   conv_case("nhwc 3x3 cudnn bias relu6, 6 channels", &c, shp(4, 2, 9, 10, 4),
             shp(4, 6, 3, 3, 4), true, false);
-  {
-    InferConvParams r = c;
-    r.has_residual = true;
-    InferOpParams *q = begin(INFER_OP_CONV, "conv nhwc 3x3 cudnn bias residual relu6");
-    q->conv = r;
-    data(F, shp(4, 2, 9, 10, 4), -1, 1);
-    cdata(F, shp(4, 16, 3, 3, 4), -1, 1);
-    cdata(F, shp(1, 16), -1, 1);
-    data(F, shp(4, 2, 9, 10, 16), -1, 1);
-    run();
-  }
+  conv_residual_case("nhwc 3x3 cudnn bias residual relu6", c, shp(4, 2, 9, 10, 4),
+                     shp(4, 16, 3, 3, 4), true, shp(4, 2, 9, 10, 16));
   c = conv_params(2, 12);
   c.channels_last = true;
   c.strides[0] = c.strides[1] = 2;
@@ -396,45 +404,25 @@ static void cases_nn(void) {
   c.tactic = 3000;
   conv_case("nhwc depthwise 5x5 stride 1x2, 5 channels (own kernel)", &c, shp(4, 3, 8, 9, 5),
             shp(4, 5, 5, 5, 1), false, false);
-  {
-    InferConvParams r = conv_params(2, 16);
-    r.channels_last = true;
-    r.has_residual = true;
-    r.dilations[0] = r.dilations[1] = 2;
-    r.pads[0] = r.pads[1] = r.pads[2] = r.pads[3] = 2;
-    r.tactic = 3000;
-    InferOpParams *q = begin(INFER_OP_CONV, "conv nhwc depthwise dilation 2 bias residual (own kernel)");
-    q->conv = r;
-    data(F, shp(4, 2, 7, 9, 16), -1, 1);
-    cdata(F, shp(4, 16, 3, 3, 1), -1, 1);
-    cdata(F, shp(1, 16), -1, 1);
-    data(F, shp(4, 2, 7, 9, 16), -1, 1);
-    run();
-  }
+  c = conv_params(2, 16);
+  c.channels_last = true;
+  c.dilations[0] = c.dilations[1] = 2;
+  c.pads[0] = c.pads[1] = c.pads[2] = c.pads[3] = 2;
+  c.tactic = 3000;
+  conv_residual_case("nhwc depthwise dilation 2 bias residual (own kernel)", c,
+                     shp(4, 2, 7, 9, 16), shp(4, 16, 3, 3, 1), true, shp(4, 2, 7, 9, 16));
   {
     InferConvParams r = conv_params(2, 1);
     r.channels_last = true;
     r.activation.kind = INFER_UNARY_RELU;
-    r.has_residual = true;
     r.tactic = 1000;
-    InferOpParams *q = begin(INFER_OP_CONV, "conv nhwc 1x1 cublaslt bias residual relu");
-    q->conv = r;
-    data(F, shp(4, 2, 6, 5, 16), -1, 1);
-    cdata(F, shp(4, 24, 1, 1, 16), -1, 1);
-    cdata(F, shp(1, 24), -1, 1);
-    data(F, shp(4, 2, 6, 5, 24), -1, 1);
-    run();
+    conv_residual_case("nhwc 1x1 cublaslt bias residual relu", r, shp(4, 2, 6, 5, 16),
+                       shp(4, 24, 1, 1, 16), true, shp(4, 2, 6, 5, 24));
     r = conv_params(2, 1);
     r.channels_last = true;
-    r.has_residual = true;
     r.pads[0] = r.pads[1] = r.pads[2] = r.pads[3] = 1;
-    q = begin(INFER_OP_CONV, "conv nhwc 3x3 residual, no bias");
-    q->conv = r;
-    data(F, shp(4, 1, 9, 8, 8), -1, 1);
-    cdata(F, shp(4, 8, 3, 3, 8), -1, 1);
-    absent();
-    data(F, shp(4, 1, 9, 8, 8), -1, 1);
-    run();
+    conv_residual_case("nhwc 3x3 residual, no bias", r, shp(4, 1, 9, 8, 8), shp(4, 8, 3, 3, 8),
+                       false, shp(4, 1, 9, 8, 8));
     InferPoolParams np = pool_params(INFER_POOL_MAX, 2, 3);
     np.channels_last = true;
     np.strides[0] = np.strides[1] = 2;
