@@ -49,6 +49,7 @@ static const char *layer_kernel(const InferEngine *e, const InferLayer *l) {
     if (t >= 1000 && t < 1008) return "cublaslt-1x1"; /* INFER_CUDA_CONV_TACTIC_GEMM + k */
     if (t >= 2000 && t < 2016) return "cudnn-graph";   /* INFER_CUDA_CONV_TACTIC_GRAPH + k */
     if (t == 3000) return "depthwise";                 /* INFER_CUDA_CONV_TACTIC_DEPTHWISE */
+    if (t == 3100) return "small-cin";                 /* INFER_CUDA_CONV_TACTIC_SMALL_CIN */
     if (t > 0 && t <= (int32_t)(sizeof algos / sizeof algos[0])) return algos[t - 1];
     return t > 0 ? "cudnn-tuned" : "cudnn-heuristic";
   }

@@ -9,8 +9,12 @@
 
 #include <stdint.h>
 
+/* Aligned to its size (up to 16 bytes): without alignas the compiler may
+ * only assume T's alignment and splits every access into scalar loads,
+ * which left these kernels far below memory speed in f16. Callers check
+ * the pointers (infer_channel_vec_width). */
 template <typename T, int N>
-struct InferChannelVec {
+struct alignas(sizeof(T) * N < 16 ? sizeof(T) * N : 16) InferChannelVec {
   T v[N];
 };
 

@@ -39,6 +39,7 @@
 #include "cuda_conv_gemm.h"
 #include "cuda_conv_graph.h"
 #include "cuda_conv_depthwise.h"
+#include "cuda_conv_small_cin.h"
 #include "cuda_conv_int8.h"
 #include "cuda_epilogue.h"
 #include "cuda_ops.h"
@@ -516,13 +517,18 @@ static bool graph_tactic(const InferOpCall *c) {
          infer_cuda_conv_graph_applicable(c);
 }
 
+static bool small_cin_tactic(const InferOpCall *c) {
+  return c->params->conv.tactic == INFER_CUDA_CONV_TACTIC_SMALL_CIN &&
+         infer_cuda_conv_small_cin_applicable(c);
+}
+
 static bool depthwise_tactic(const InferOpCall *c) {
   return c->params->conv.tactic == INFER_CUDA_CONV_TACTIC_DEPTHWISE &&
          infer_cuda_conv_depthwise_applicable(c);
 }
 
 static size_t conv_workspace(const InferOpCall *c) {
-  if (depthwise_tactic(c)) return 0;
+  if (depthwise_tactic(c) || small_cin_tactic(c)) return 0;
   if (gemm_tactic(c)) return infer_cuda_conv_gemm_workspace();
   if (graph_tactic(c)) return infer_cuda_conv_graph_workspace(c);
   ConvPlan pl;
@@ -597,6 +603,7 @@ static InferStatus *conv_run(const InferOpCall *c, const InferCudaExec *ex) {
   int64_t ny = infer_shape_numel(&c->out[0].shape);
   if (ny <= 0) return NULL;
   if (depthwise_tactic(c) && !is_empty(c)) return infer_cuda_conv_depthwise_run(c, ex);
+  if (small_cin_tactic(c) && !is_empty(c)) return infer_cuda_conv_small_cin_run(c, ex);
   if (gemm_tactic(c) && !is_empty(c)) return infer_cuda_conv_gemm_run(c, ex);
   if (graph_tactic(c) && !is_empty(c)) return infer_cuda_conv_graph_run(c, ex);
   const void *bias = has_bias(c) ? c->in[2].data : NULL;
@@ -733,13 +740,28 @@ static InferStatus *tune_cudnn(const InferOpCall *c, const InferCudaExec *ex, in
   return NULL;
 }
 
+/* The legacy path with tactic t as the engine runs it: staging, cuDNN's
+ * fused call or the convolution and the epilogue pass after it. */
+static InferStatus *run_legacy(const InferOpCall *c, const InferCudaExec *ex, int32_t t) {
+  InferOpParams params = *c->params;
+  params.conv.tactic = t;
+  InferOpCall call = *c;
+  call.params = &params;
+  return conv_run(&call, ex);
+}
+
 /* cuDNN's legacy algorithms, its graph-API engines for channels-last
- * layers, the project's depthwise kernel, and for 1x1 channels-last layers
+ * layers, the project's depthwise and small-input-channel kernels, and for 1x1 channels-last layers
  * the cuBLASLt product: the fastest wins. */
 InferStatus *infer_cuda_tune_conv(const InferOpCall *c, const InferCudaExec *ex, int32_t *tactic,
                                   double *ms) {
   if (c->params->conv.quant.int8) return infer_cuda_conv_int8_tune(c, ex, tactic, ms);
   INFER_TRY(tune_cudnn(c, ex, tactic, ms));
+  /* cuDNN's own timing leaves out the pass after it (ReLU6 and other
+   * activations, a residual cuDNN would not fuse): on MobileNetV2 that
+   * pass cost more than the convolution and the others lost unfairly */
+  if (*tactic)
+    INFER_TRY(infer_cuda_time(c, ex, run_legacy, *tactic, 3, "timing a cuDNN algorithm", ms));
   if (infer_cuda_conv_depthwise_applicable(c) && !is_empty(c)) {
     double d_ms = 0;
     InferStatus *st = infer_cuda_conv_depthwise_time(c, ex, &d_ms);
@@ -747,6 +769,15 @@ InferStatus *infer_cuda_tune_conv(const InferOpCall *c, const InferCudaExec *ex,
     else if (*tactic == 0 || d_ms < *ms) {
       *tactic = INFER_CUDA_CONV_TACTIC_DEPTHWISE;
       *ms = d_ms;
+    }
+  }
+  if (infer_cuda_conv_small_cin_applicable(c) && !is_empty(c)) {
+    double s_ms = 0;
+    InferStatus *st = infer_cuda_conv_small_cin_time(c, ex, &s_ms);
+    if (st) infer_status_free(st);
+    else if (*tactic == 0 || s_ms < *ms) {
+      *tactic = INFER_CUDA_CONV_TACTIC_SMALL_CIN;
+      *ms = s_ms;
     }
   }
   if (infer_cuda_conv_graph_applicable(c) && !is_empty(c)) {

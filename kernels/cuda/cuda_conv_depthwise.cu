@@ -9,6 +9,7 @@
 #include "conv_geometry.h"
 #include "cuda_channel_vec.cuh"
 #include "cuda_conv_depthwise.h"
+#include "cuda_conv_depthwise_3x3.cuh"
 #include "cuda_epilogue.h"
 
 namespace {
@@ -108,6 +109,15 @@ void run(const DwArgs<int64_t> &a, const void *x, const void *w, const void *bia
     launch_widest<T, int64_t>(a, x, w, bias, res, y, s);
     return;
   }
+  if (a.kh == 3 && a.kw == 3 && a.dh == 1 && a.dw == 1 && a.sh == a.sw) {
+    InferDw3x3Args t = {(int)a.n,  (int)a.h,  (int)a.w,  (int)a.c, (int)a.oh,
+                        (int)a.ow, (int)a.sh, (int)a.ph, (int)a.pw, a.act};
+    bool half = sizeof(T) == 2;
+    if (infer_dw3x3_applicable(t, half, (uintptr_t)x | (uintptr_t)y | (uintptr_t)res)) {
+      infer_dw3x3_launch(t, half, x, w, bias, res, y, s);
+      return;
+    }
+  }
   DwArgs<int> b = {(int)a.n,  (int)a.h,  (int)a.w,  (int)a.c,  (int)a.oh, (int)a.ow, (int)a.kh,
                    (int)a.kw, (int)a.sh, (int)a.sw, (int)a.dh, (int)a.dw, (int)a.ph, (int)a.pw,
                    a.act};
@@ -161,9 +171,7 @@ extern "C" InferStatus *infer_cuda_conv_depthwise_run(const InferOpCall *c,
   a.act = p->activation;
   int64_t total = a.n * a.oh * a.ow * a.c;
   if (total <= 0) return NULL;
-  bool has_bias = infer_call_has_input(c, 2) && !(p->has_residual && c->n_in - 1 == 2);
-  const void *bias = has_bias ? c->in[2].data : NULL;
-  const void *res = p->has_residual ? c->in[c->n_in - 1].data : NULL;
+  const void *bias = infer_cuda_conv_bias(c), *res = infer_cuda_conv_residual(c);
   cudaStream_t s = (cudaStream_t)ex->stream;
   if (c->in[0].dtype == INFER_DTYPE_F16)
     run<__half>(a, c->in[0].data, c->in[1].data, bias, res, c->out[0].data, s);
@@ -172,27 +180,11 @@ extern "C" InferStatus *infer_cuda_conv_depthwise_run(const InferOpCall *c,
   return infer_cuda_launch_status(c, "depthwise convolution kernel");
 }
 
+static InferStatus *run_once(const InferOpCall *c, const InferCudaExec *ex, int32_t) {
+  return infer_cuda_conv_depthwise_run(c, ex);
+}
+
 extern "C" InferStatus *infer_cuda_conv_depthwise_time(const InferOpCall *c,
                                                        const InferCudaExec *ex, double *ms) {
-  *ms = 0;
-  cudaStream_t s = (cudaStream_t)ex->stream;
-  INFER_TRY(infer_cuda_conv_depthwise_run(c, ex));
-  cudaEvent_t start, stop;
-  if (cudaEventCreate(&start) != cudaSuccess) return infer_cuda_error(c, "cudaEventCreate", "");
-  if (cudaEventCreate(&stop) != cudaSuccess) {
-    cudaEventDestroy(start);
-    return infer_cuda_error(c, "cudaEventCreate", "");
-  }
-  InferStatus *st = NULL;
-  cudaEventRecord(start, s);
-  for (int r = 0; r < 5 && !st; r++) st = infer_cuda_conv_depthwise_run(c, ex);
-  cudaEventRecord(stop, s);
-  float elapsed = 0;
-  if (!st && (cudaEventSynchronize(stop) != cudaSuccess ||
-              cudaEventElapsedTime(&elapsed, start, stop) != cudaSuccess))
-    st = infer_cuda_error(c, "timing the depthwise kernel", cudaGetErrorString(cudaGetLastError()));
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
-  *ms = elapsed / 5.0;
-  return st;
+  return infer_cuda_time(c, ex, run_once, 0, 5, "timing the depthwise kernel", ms);
 }

@@ -152,9 +152,7 @@ bool infer_cuda_conv_gemm_tactic(int32_t tactic) {
 static InferStatus *gemm_run(const InferOpCall *c, const InferCudaExec *ex, int32_t candidate) {
   const InferConvParams *p = &c->params->conv;
   const InferShape *xs = &c->in[0].shape, *ws = &c->in[1].shape;
-  bool has_bias = infer_call_has_input(c, 2) && !(p->has_residual && c->n_in - 1 == 2);
-  const void *bias = has_bias ? c->in[2].data : NULL;
-  const void *res = p->has_residual ? c->in[c->n_in - 1].data : NULL;
+  const void *bias = infer_cuda_conv_bias(c), *res = infer_cuda_conv_residual(c);
   bool relu = p->activation.kind == INFER_UNARY_RELU;
   bool act_here = relu || p->activation.kind == INFER_UNARY_NONE;
   GemmKey key;
@@ -201,30 +199,6 @@ InferStatus *infer_cuda_conv_gemm_run(const InferOpCall *c, const InferCudaExec 
   return gemm_run(c, ex, infer_cuda_conv_gemm_tactic(t) ? t - INFER_CUDA_CONV_TACTIC_GEMM : 0);
 }
 
-static InferStatus *gemm_time(const InferOpCall *c, const InferCudaExec *ex, int32_t candidate,
-                              double *ms) {
-  *ms = 0;
-  cudaEvent_t start = NULL, stop = NULL;
-  cudaStream_t s = (cudaStream_t)ex->stream;
-  /* warm-up, and builds the descriptors */
-  InferStatus *st = gemm_run(c, ex, candidate);
-  if (!st && (cudaEventCreate(&start) != cudaSuccess || cudaEventCreate(&stop) != cudaSuccess))
-    st = infer_cuda_error(c, "cudaEventCreate", "failed");
-  const int runs = 5;
-  if (!st) cudaEventRecord(start, s);
-  for (int i = 0; !st && i < runs; i++) st = gemm_run(c, ex, candidate);
-  if (!st) {
-    cudaEventRecord(stop, s);
-    float elapsed = 0;
-    if (cudaEventSynchronize(stop) != cudaSuccess || cudaEventElapsedTime(&elapsed, start, stop) != cudaSuccess)
-      st = infer_cuda_error(c, "timing the cuBLASLt product", cudaGetErrorString(cudaGetLastError()));
-    *ms = elapsed / runs;
-  }
-  if (start) cudaEventDestroy(start);
-  if (stop) cudaEventDestroy(stop);
-  return st;
-}
-
 InferStatus *infer_cuda_conv_gemm_tune(const InferOpCall *c, const InferCudaExec *ex,
                                        int32_t *tactic, double *ms) {
   *tactic = 0;
@@ -232,7 +206,7 @@ InferStatus *infer_cuda_conv_gemm_tune(const InferOpCall *c, const InferCudaExec
   InferStatus *first = NULL;
   for (int32_t i = 0; i < INFER_CUDA_CONV_GEMM_CANDIDATES; i++) {
     double t = 0;
-    InferStatus *st = gemm_time(c, ex, i, &t);
+    InferStatus *st = infer_cuda_time(c, ex, gemm_run, i, 5, "timing the cuBLASLt product", &t);
     if (st) {
       /* the list ended, or this candidate cannot run here: the others may */
       if (i == 0) first = st;

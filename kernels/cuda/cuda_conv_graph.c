@@ -1,5 +1,6 @@
 /* Channels-last 2-D convolutions through cuDNN's graph (backend) API: the
- * operation graph conv -> + bias -> + residual -> ReLU is handed to cuDNN
+ * operation graph conv -> + bias -> + residual -> ReLU or clip (ReLU6) is
+ * handed to cuDNN
  * whole, its heuristics propose engine configurations (the runtime-fusion
  * engines of Hopper among them, which the legacy API cannot reach), and the
  * builder times each and keeps the fastest as the layer's tactic
@@ -19,14 +20,16 @@
 #include "cuda_epilogue.h"
 
 #define GRAPH_CACHE 64
-#define GRAPH_MAX_CONFIGS 8
+#define GRAPH_MAX_CONFIGS 12
 
 enum { UID_X = 1, UID_W, UID_Y, UID_B, UID_Z, UID_V1, UID_V2, UID_V3 };
 
 typedef struct GraphKey {
   int64_t x[4], w[4], y[4];       /* NCHW-order dims (strides say channels-last) */
   int64_t pre[2], post[2], stride[2], dilation[2];
-  int32_t half, tf32, bias, residual, relu, config;
+  int32_t half, tf32, bias, residual, config;
+  int32_t act;        /* 0 none, 1 ReLU, 2 clip to [lo, hi] */
+  float lo, hi;
 } GraphKey;
 
 typedef struct GraphEntry {
@@ -44,7 +47,7 @@ typedef cudnnBackendDescriptor_t Desc;
 
 /* Descriptors made while building one graph, destroyed together. */
 typedef struct Pool {
-  Desc d[32];
+  Desc d[48];
   int n;
 } Pool;
 
@@ -86,14 +89,21 @@ static cudnnStatus_t tensor(Pool *p, int64_t uid, const int64_t dims[4], cudnnDa
   return cudnnBackendFinalize(*out);
 }
 
-/* y = x (op) b for a pointwise mode (b NULL for unary modes). */
-static cudnnStatus_t pointwise(Pool *p, cudnnPointwiseMode_t mode, Desc x, Desc b, Desc y,
-                               Desc *op) {
+/* y = x (op) b for a pointwise mode (b NULL for unary modes); `clip` (two
+ * bounds) makes RELU_FWD a clip: below lo -> lo (slope 0), above hi -> hi. */
+static cudnnStatus_t pointwise(Pool *p, cudnnPointwiseMode_t mode, const float *clip, Desc x,
+                               Desc b, Desc y, Desc *op) {
   Desc pw;
   cudnnDataType_t prec = CUDNN_DATA_FLOAT;
   TRY(make(p, CUDNN_BACKEND_POINTWISE_DESCRIPTOR, &pw));
   SET(pw, CUDNN_ATTR_POINTWISE_MODE, CUDNN_TYPE_POINTWISE_MODE, 1, &mode);
   SET(pw, CUDNN_ATTR_POINTWISE_MATH_PREC, CUDNN_TYPE_DATA_TYPE, 1, &prec);
+  if (clip) {
+    double lo = clip[0], hi = clip[1], slope = 0.0;
+    SET(pw, CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP, CUDNN_TYPE_DOUBLE, 1, &lo);
+    SET(pw, CUDNN_ATTR_POINTWISE_RELU_UPPER_CLIP, CUDNN_TYPE_DOUBLE, 1, &hi);
+    SET(pw, CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP_SLOPE, CUDNN_TYPE_DOUBLE, 1, &slope);
+  }
   TRY(cudnnBackendFinalize(pw));
   TRY(make(p, CUDNN_BACKEND_OPERATION_POINTWISE_DESCRIPTOR, op));
   SET(*op, CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &pw);
@@ -110,7 +120,7 @@ static cudnnStatus_t build_graph(Pool *p, cudnnHandle_t h, const GraphKey *k, De
   int n_ops = 0;
   TRY(tensor(p, UID_X, k->x, io, false, &x));
   TRY(tensor(p, UID_W, k->w, io, false, &w));
-  int stages = 1 + k->bias + k->residual + k->relu; /* tensors after the convolution */
+  int stages = 1 + k->bias + k->residual + (k->act != 0); /* tensors after the convolution */
   /* the convolution's own output is virtual unless it is the result */
   TRY(tensor(p, stages == 1 ? UID_Y : UID_V1, k->y,
              stages == 1 ? io : CUDNN_DATA_FLOAT, stages > 1, &y));
@@ -141,7 +151,8 @@ static cudnnStatus_t build_graph(Pool *p, cudnnHandle_t h, const GraphKey *k, De
   int left = stages - 1;
   int64_t virtual_uid = UID_V2;
   /* each stage writes a virtual float tensor, the last one the real output */
-  const int32_t wanted[3] = {k->bias, k->residual, k->relu};
+  const int32_t wanted[3] = {k->bias, k->residual, k->act != 0};
+  const float clip[2] = {k->lo, k->hi};
   for (int s = 0; s < 3; s++) {
     if (!wanted[s]) continue;
     left--;
@@ -154,8 +165,8 @@ static cudnnStatus_t build_graph(Pool *p, cudnnHandle_t h, const GraphKey *k, De
     } else if (s == 1) {
       TRY(tensor(p, UID_Z, k->y, io, false, &operand));
     }
-    TRY(pointwise(p, s == 2 ? CUDNN_POINTWISE_RELU_FWD : CUDNN_POINTWISE_ADD, cur, operand, out,
-                  &op));
+    TRY(pointwise(p, s == 2 ? CUDNN_POINTWISE_RELU_FWD : CUDNN_POINTWISE_ADD,
+                  s == 2 && k->act == 2 ? clip : NULL, cur, operand, out, &op));
     ops[n_ops++] = op;
     cur = out;
   }
@@ -165,20 +176,30 @@ static cudnnStatus_t build_graph(Pool *p, cudnnHandle_t h, const GraphKey *k, De
   return cudnnBackendFinalize(*graph);
 }
 
-/* Heuristic mode A's configurations for the graph: *n of them in cfgs
- * (descriptors owned by the pool). */
+/* The graph's configurations: heuristic mode A's list, then the fallback
+ * list (mode A offers no engine that builds for some graphs, e.g. conv +
+ * bias + clip, which the fallback engines take). *n of them in cfgs
+ * (descriptors owned by the pool); the order is fixed for one cuDNN and
+ * GPU, so an index names the same engine when a plan is loaded. */
 static cudnnStatus_t configs(Pool *p, Desc graph, Desc *cfgs, int64_t *n) {
-  Desc heur;
-  cudnnBackendHeurMode_t mode = CUDNN_HEUR_MODE_A;
-  TRY(make(p, CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR, &heur));
-  SET(heur, CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &graph);
-  SET(heur, CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, &mode);
-  TRY(cudnnBackendFinalize(heur));
-  int room = (int)(sizeof p->d / sizeof p->d[0]) - p->n;
-  int want = room < GRAPH_MAX_CONFIGS ? room : GRAPH_MAX_CONFIGS;
-  for (int i = 0; i < want; i++) TRY(make(p, CUDNN_BACKEND_ENGINECFG_DESCRIPTOR, &cfgs[i]));
-  return cudnnBackendGetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS,
-                                  CUDNN_TYPE_BACKEND_DESCRIPTOR, want, n, cfgs);
+  const cudnnBackendHeurMode_t modes[2] = {CUDNN_HEUR_MODE_A, CUDNN_HEUR_MODE_FALLBACK};
+  *n = 0;
+  for (int m = 0; m < 2 && *n < GRAPH_MAX_CONFIGS; m++) {
+    Desc heur;
+    TRY(make(p, CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR, &heur));
+    SET(heur, CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &graph);
+    SET(heur, CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, &modes[m]);
+    if (cudnnBackendFinalize(heur) != CUDNN_STATUS_SUCCESS) continue;
+    int room = (int)(sizeof p->d / sizeof p->d[0]) - p->n;
+    int want = GRAPH_MAX_CONFIGS - (int)*n;
+    if (want > room) want = room;
+    for (int i = 0; i < want; i++) TRY(make(p, CUDNN_BACKEND_ENGINECFG_DESCRIPTOR, &cfgs[*n + i]));
+    int64_t got = 0;
+    if (cudnnBackendGetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR,
+                                 want, &got, &cfgs[*n]) == CUDNN_STATUS_SUCCESS)
+      *n += got;
+  }
+  return *n > 0 ? CUDNN_STATUS_SUCCESS : CUDNN_STATUS_NOT_SUPPORTED;
 }
 
 static cudnnStatus_t make_plan(cudnnHandle_t h, Desc cfg, Desc *plan, int64_t *workspace) {
@@ -230,14 +251,22 @@ static bool key_of(const InferOpCall *c, GraphKey *k) {
   k->tf32 = !k->half && (c->flags & INFER_CALL_TF32);
   k->bias = infer_call_has_input(c, 2) && !(p->has_residual && c->n_in - 1 == 2);
   k->residual = p->has_residual;
-  k->relu = p->activation.kind == INFER_UNARY_RELU;
+  if (p->activation.kind == INFER_UNARY_RELU) {
+    k->act = 1;
+  } else if (p->activation.kind == INFER_UNARY_CLIP) {
+    k->act = 2;
+    k->lo = p->activation.alpha;
+    k->hi = p->activation.beta;
+  }
   return true;
 }
 
 bool infer_cuda_conv_graph_applicable(const InferOpCall *c) {
   const InferConvParams *p = &c->params->conv;
   if (c->op != INFER_OP_CONV || !p->channels_last || p->spatial != 2) return false;
-  if (p->activation.kind != INFER_UNARY_NONE && p->activation.kind != INFER_UNARY_RELU)
+  InferUnaryKind act = p->activation.kind;
+  if (act != INFER_UNARY_NONE && act != INFER_UNARY_RELU &&
+      !(act == INFER_UNARY_CLIP && p->activation.alpha <= p->activation.beta))
     return false;
   InferDType t = c->in[0].dtype;
   /* f32 only with TF32 allowed: FMA-only f32 stays on the legacy path */
@@ -348,6 +377,18 @@ InferStatus *infer_cuda_conv_graph_run(const InferOpCall *c, const InferCudaExec
   return execute(c, ex, e);
 }
 
+/* Configuration `config` of the layer's graph, once (the timing unit). */
+static InferStatus *run_config(const InferOpCall *c, const InferCudaExec *ex, int32_t config) {
+  GraphKey k;
+  if (!key_of(c, &k))
+    return infer_status_new(INFER_ERR_INTERNAL, "layer '%s' (conv): not a graph-API convolution",
+                            c->node);
+  k.config = config;
+  GraphEntry *e;
+  INFER_TRY(plan_for(c, &k, &e));
+  return execute(c, ex, e);
+}
+
 /* Times each configuration the heuristics offer (3 runs after a warm-up). */
 InferStatus *infer_cuda_conv_graph_tune(const InferOpCall *c, const InferCudaExec *ex,
                                         int32_t *tactic, double *ms) {
@@ -355,12 +396,6 @@ InferStatus *infer_cuda_conv_graph_tune(const InferOpCall *c, const InferCudaExe
   *ms = 0;
   GraphKey k;
   if (!key_of(c, &k)) return NULL;
-  cudaEvent_t start, stop;
-  if (cudaEventCreate(&start) != cudaSuccess) return NULL;
-  if (cudaEventCreate(&stop) != cudaSuccess) {
-    cudaEventDestroy(start);
-    return NULL;
-  }
   double best = 0;
   for (int cfg = 0; cfg < GRAPH_MAX_CONFIGS; cfg++) {
     k.config = cfg;
@@ -371,29 +406,18 @@ InferStatus *infer_cuda_conv_graph_tune(const InferOpCall *c, const InferCudaExe
       continue; /* past the last configuration, or one that does not finalize */
     }
     if ((size_t)e->workspace > ex->workspace_bytes) continue;
-    st = execute(c, ex, e);
-    float elapsed = 0;
-    if (!st) {
-      cudaEventRecord(start, (cudaStream_t)ex->stream);
-      for (int r = 0; r < 3 && !st; r++) st = execute(c, ex, e);
-      cudaEventRecord(stop, (cudaStream_t)ex->stream);
-      if (!st && (cudaEventSynchronize(stop) != cudaSuccess ||
-                  cudaEventElapsedTime(&elapsed, start, stop) != cudaSuccess))
-        st = infer_cuda_error(c, "timing a cuDNN graph engine", "event failure");
-    }
+    double t = 0;
+    st = infer_cuda_time(c, ex, run_config, cfg, 3, "timing a cuDNN graph engine", &t);
     if (st) {
       infer_status_free(st);
       cudaGetLastError();
       continue;
     }
-    double t = elapsed / 3.0;
     if (*tactic == 0 || t < best) {
       best = t;
       *tactic = INFER_CUDA_CONV_TACTIC_GRAPH + cfg;
     }
   }
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
   *ms = best;
   return NULL;
 }

@@ -250,31 +250,6 @@ InferStatus *infer_cuda_conv_int8_run(const InferOpCall *c, const InferCudaExec 
   return run_tactic(c, ex, effective_tactic(c));
 }
 
-/* Mean time of a few runs of tactic t after one warm-up (synchronizes). */
-static InferStatus *time_tactic(const InferOpCall *c, const InferCudaExec *ex, int32_t t,
-                                double *ms) {
-  cudaEvent_t start = NULL, stop = NULL;
-  cudaStream_t s = (cudaStream_t)ex->stream;
-  InferStatus *st = run_tactic(c, ex, t);
-  if (!st && (cudaEventCreate(&start) != cudaSuccess || cudaEventCreate(&stop) != cudaSuccess))
-    st = infer_cuda_error(c, "cudaEventCreate", "failed");
-  const int runs = 5;
-  if (!st) cudaEventRecord(start, s);
-  for (int i = 0; !st && i < runs; i++) st = run_tactic(c, ex, t);
-  if (!st) {
-    cudaEventRecord(stop, s);
-    float elapsed = 0;
-    cudaError_t err = cudaEventSynchronize(stop);
-    if (err == cudaSuccess) err = cudaEventElapsedTime(&elapsed, start, stop);
-    if (err != cudaSuccess)
-      st = infer_cuda_error(c, "timing an INT8 convolution tactic", cudaGetErrorString(err));
-    *ms = elapsed / runs;
-  }
-  if (start) cudaEventDestroy(start);
-  if (stop) cudaEventDestroy(stop);
-  return st;
-}
-
 InferStatus *infer_cuda_conv_int8_tune(const InferOpCall *c, const InferCudaExec *ex,
                                        int32_t *tactic, double *ms) {
   *tactic = 0;
@@ -295,7 +270,8 @@ InferStatus *infer_cuda_conv_int8_tune(const InferOpCall *c, const InferCudaExec
         continue;
     }
     double t_ms = 0;
-    InferStatus *st = time_tactic(c, ex, t, &t_ms);
+    InferStatus *st =
+        infer_cuda_time(c, ex, run_tactic, t, 5, "timing an INT8 convolution tactic", &t_ms);
     if (st) {
       /* a tactic that cannot run here is no candidate; the direct kernel
        * always can, so its failure is the layer's */

@@ -42,6 +42,27 @@ typedef struct InferCudaKernel {
 /* NULL when the op has no CUDA kernel (the build then says so, naming it). */
 const InferCudaKernel *infer_cuda_kernel(InferOp op);
 
+/* A float convolution's bias and fused residual (its last input when
+ * has_residual; an absent bias slot before it), NULL where the layer has
+ * none: the operands every convolution kernel reads the same way. */
+static inline const void *infer_cuda_conv_bias(const InferOpCall *c) {
+  bool residual_in_slot2 = c->params->conv.has_residual && c->n_in - 1 == 2;
+  return infer_call_has_input(c, 2) && !residual_in_slot2 ? c->in[2].data : NULL;
+}
+static inline const void *infer_cuda_conv_residual(const InferOpCall *c) {
+  return c->params->conv.has_residual ? c->in[c->n_in - 1].data : NULL;
+}
+
+/* One implementation of a layer, picked by `arg` (a tactic, a candidate). */
+typedef InferStatus *(*InferCudaTimedFn)(const InferOpCall *call, const InferCudaExec *exec,
+                                         int32_t arg);
+
+/* Mean time in ms of `runs` calls of fn after one warm-up, on exec's stream
+ * (synchronizes it); `what` names the timing in an error (cuda_timing.c). */
+InferStatus *infer_cuda_time(const InferOpCall *call, const InferCudaExec *exec,
+                             InferCudaTimedFn fn, int32_t arg, int runs, const char *what,
+                             double *ms);
+
 /* A status for a failed CUDA/cuDNN/cuBLAS call, naming the layer. */
 InferStatus *infer_cuda_error(const InferOpCall *call, const char *what, const char *detail);
 

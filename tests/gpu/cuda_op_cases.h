@@ -320,6 +320,147 @@ static void pool_fast_cases(void) {
   pool_case_both("nchw average 2x3 s2", pp, shp(4, 3, 2, 11, 12));
 }
 
+/* A channels-last convolution on one of the project's kernels (tactic:
+ * 3000 depthwise, 3100 small input channels) in f32 through an engine and
+ * in f16 through the kernel; `residual` adds a last input shaped like the
+ * output. */
+static void own_kernel_case_both(const char *name, int32_t tactic, InferConvParams cp,
+                                 InferShape x, InferShape w, bool bias, InferShape residual) {
+  cp.channels_last = true;
+  cp.tactic = tactic;
+  cp.has_residual = residual.rank > 0;
+  for (int half = 0; half < 2; half++) {
+    InferOpParams *p = begin(INFER_OP_CONV, "conv %s%s", name, half ? " f16" : "");
+    p->conv = cp;
+    data(INFER_DTYPE_F32, x, -1, 1);
+    cdata(INFER_DTYPE_F32, w, -1, 1);
+    if (bias)
+      cdata(INFER_DTYPE_F32, shp(1, (int)w.d[0]), -1, 1);
+    else if (cp.has_residual)
+      absent();
+    if (cp.has_residual) data(INFER_DTYPE_F32, residual, -1, 1);
+    if (half)
+      run_direct_half();
+    else
+      run();
+  }
+}
+
+/* The register-tiled 3x3 form (stride 1 or 2, channels a multiple of 4):
+ * output heights that leave a partial strip, pads on one side only, windows
+ * past the edge, residual without bias; and shapes that keep the generic
+ * form (6 channels, 5x5, dilation 2) in f16 as well. */
+static void depthwise_cases(void) {
+  InferConvParams c = conv_params(2, 32);
+  c.pads[0] = c.pads[1] = c.pads[2] = c.pads[3] = 1;
+  c.activation.kind = INFER_UNARY_CLIP;
+  c.activation.alpha = 0.0f, c.activation.beta = 6.0f;
+  InferShape none = shp(0);
+  own_kernel_case_both("nhwc depthwise 3x3 s1 relu6, 32 channels, 13 rows", 3000, c,
+                       shp(4, 3, 13, 17, 32), shp(4, 32, 3, 3, 1), true, none);
+  c.strides[0] = c.strides[1] = 2;
+  own_kernel_case_both("nhwc depthwise 3x3 s2 relu6, 32 channels", 3000, c, shp(4, 2, 15, 14, 32),
+                       shp(4, 32, 3, 3, 1), true, none);
+  c = conv_params(2, 36);
+  c.pads[0] = c.pads[1] = 1; /* top and left only */
+  c.strides[0] = c.strides[1] = 2;
+  own_kernel_case_both("nhwc depthwise 3x3 s2 pads top-left, 36 channels", 3000, c,
+                       shp(4, 1, 10, 9, 36), shp(4, 36, 3, 3, 1), false, none);
+  c = conv_params(2, 144);
+  c.pads[0] = c.pads[1] = c.pads[2] = c.pads[3] = 1;
+  c.activation.kind = INFER_UNARY_RELU;
+  own_kernel_case_both("nhwc depthwise 3x3 s1 residual no bias, 144 channels", 3000, c,
+                       shp(4, 2, 7, 6, 144), shp(4, 144, 3, 3, 1), false, shp(4, 2, 7, 6, 144));
+  c = conv_params(2, 8);
+  own_kernel_case_both("nhwc depthwise 3x3 s1 no pads, 8 channels, 2 rows", 3000, c,
+                       shp(4, 2, 4, 5, 8), shp(4, 8, 3, 3, 1), true, none);
+  c = conv_params(2, 6);
+  c.pads[0] = c.pads[1] = c.pads[2] = c.pads[3] = 1;
+  own_kernel_case_both("nhwc depthwise 3x3, 6 channels (generic form)", 3000, c, shp(4, 2, 9, 7, 6),
+                       shp(4, 6, 3, 3, 1), true, none);
+  c = conv_params(2, 16);
+  c.dilations[0] = c.dilations[1] = 2;
+  c.pads[0] = c.pads[1] = c.pads[2] = c.pads[3] = 2;
+  own_kernel_case_both("nhwc depthwise 3x3 dilation 2 (generic form)", 3000, c, shp(4, 2, 7, 9, 16),
+                       shp(4, 16, 3, 3, 1), true, none);
+}
+
+/* cuDNN graph-API engines (tactic 2000 + configuration) in f16, where the
+ * graph path applies: bias, residual, ReLU and clip (ReLU6) fused. The
+ * first configuration that cuDNN can build here (the heuristics list some
+ * it then refuses); the bound is the FP16 one. */
+static void graph_cases(void) {
+  InferConvParams c = conv_params(2, 1);
+  c.channels_last = true;
+  c.tactic = 2000;
+  c.activation.kind = INFER_UNARY_CLIP;
+  c.activation.alpha = 0.0f, c.activation.beta = 6.0f;
+  struct {
+    const char *name;
+    InferShape x, w;
+    bool residual;
+  } cases[] = {
+      {"nhwc 1x1 graph bias relu6", shp(4, 2, 9, 10, 16), shp(4, 32, 1, 1, 16), false},
+      {"nhwc 1x1 graph bias residual relu6", shp(4, 2, 7, 6, 24), shp(4, 16, 1, 1, 24), true},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    c.has_residual = cases[i].residual;
+    InferOpParams *p = begin(INFER_OP_CONV, "conv %s f16", cases[i].name);
+    p->conv = c;
+    C.tol = 1e-3;
+    C.n_configs = 16;
+    data(INFER_DTYPE_F32, cases[i].x, -1, 1);
+    cdata(INFER_DTYPE_F32, cases[i].w, -1, 1);
+    cdata(INFER_DTYPE_F32, shp(1, (int)cases[i].w.d[0]), -1, 1);
+    if (c.has_residual) {
+      InferShape y = cases[i].x;
+      y.d[3] = cases[i].w.d[0];
+      data(INFER_DTYPE_F32, y, -1, 1);
+    }
+    run_direct_half();
+  }
+  c.has_residual = false;
+  c.pads[0] = c.pads[1] = c.pads[2] = c.pads[3] = 1;
+  c.activation.kind = INFER_UNARY_RELU;
+  InferOpParams *p = begin(INFER_OP_CONV, "conv nhwc 3x3 graph bias relu f16");
+  p->conv = c;
+  C.tol = 1e-3;
+  C.n_configs = 16;
+  data(INFER_DTYPE_F32, shp(4, 2, 8, 9, 8), -1, 1);
+  cdata(INFER_DTYPE_F32, shp(4, 16, 3, 3, 8), -1, 1);
+  cdata(INFER_DTYPE_F32, shp(1, 16), -1, 1);
+  run_direct_half();
+}
+
+/* The small-input-channel kernel (tactic 3100): RGB layers of MobileNet
+ * (3x3 s2) and ResNet (7x7 s2) shapes, one and four channels, dilation,
+ * output channels over one block's 256, a residual. */
+static void small_cin_cases(void) {
+  InferConvParams c = conv_params(2, 1);
+  c.strides[0] = c.strides[1] = 2;
+  c.pads[0] = c.pads[1] = c.pads[2] = c.pads[3] = 1;
+  c.activation.kind = INFER_UNARY_CLIP;
+  c.activation.alpha = 0.0f, c.activation.beta = 6.0f;
+  InferShape none = shp(0);
+  own_kernel_case_both("nhwc small-cin 3x3 s2 relu6, 3 -> 32", 3100, c, shp(4, 2, 17, 16, 3),
+                       shp(4, 32, 3, 3, 3), true, none);
+  c = conv_params(2, 1);
+  c.strides[0] = c.strides[1] = 2;
+  c.pads[0] = c.pads[1] = c.pads[2] = c.pads[3] = 3;
+  c.activation.kind = INFER_UNARY_RELU;
+  own_kernel_case_both("nhwc small-cin 7x7 s2 relu, 3 -> 64", 3100, c, shp(4, 1, 23, 21, 3),
+                       shp(4, 64, 7, 7, 3), true, none);
+  c = conv_params(2, 1);
+  c.dilations[0] = c.dilations[1] = 2;
+  c.pads[0] = c.pads[1] = 2, c.pads[2] = c.pads[3] = 1;
+  own_kernel_case_both("nhwc small-cin 3x3 dilation 2, 1 -> 8", 3100, c, shp(4, 2, 9, 11, 1),
+                       shp(4, 8, 3, 3, 1), false, none);
+  c = conv_params(2, 1);
+  c.pads[0] = c.pads[1] = c.pads[2] = c.pads[3] = 1;
+  own_kernel_case_both("nhwc small-cin 3x3 residual, 4 -> 264", 3100, c, shp(4, 1, 6, 5, 4),
+                       shp(4, 264, 3, 3, 4), true, shp(4, 1, 6, 5, 264));
+}
+
 static void cases_nn(void) {
   const InferDType F = INFER_DTYPE_F32;
   InferConvParams c = conv_params(2, 1);
@@ -467,6 +608,9 @@ static void cases_nn(void) {
   pp.kind = INFER_POOL_MAX;
   pool_case("global max", pp, shp(4, 2, 5, 7, 9));
   pool_fast_cases();
+  depthwise_cases();
+  small_cin_cases();
+  graph_cases();
 
   InferOpParams *p = begin(INFER_OP_GEMM, "gemm alpha beta bias[N]");
   p->gemm = (InferGemmParams){0.5f, 2.0f, false, false, {0, 0, 0}, {0}};

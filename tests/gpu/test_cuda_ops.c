@@ -43,6 +43,8 @@ typedef struct Case {
   int n_in, n_out;
   InSpec in[MAX_IN];
   bool expect_unsupported; /* the CUDA build must reject it */
+  int n_configs;           /* conv f16 direct runs: try tactic, tactic + 1, ... while
+                              the engine is unavailable (cuDNN graph configurations) */
   double tol;
 } Case;
 
@@ -354,27 +356,43 @@ static void run_direct(void) {
   for (int i = 0; i < C.n_in; i++) free(in[i].data);
 }
 
-/* Runs C's op (one data input, f32 in the case) in f32 on the CPU and in
- * f16 through the CUDA kernel called directly on device copies, the inputs
- * rounded to f16 first so that both see the same numbers; compares the
- * widened f16 output with the CPU's within C.tol. For ops whose CPU kernel
- * has no f16 form (pooling). */
+/* Runs C's op (f32 inputs in the case; absent slots allowed) in f32 on the
+ * CPU and in f16 through the CUDA kernel called directly on device copies,
+ * every input rounded to f16 first so that both see the same numbers;
+ * compares the widened f16 output with the CPU's within C.tol. For layers
+ * whose f16 form only an f16 engine would reach otherwise (pooling,
+ * convolution kernels chosen by tactic). */
 static void run_direct_half(void) {
   char why[256] = "", msg[256];
-  InferTensorView in = {INFER_DTYPE_F32, C.in[0].shape, NULL}, out_cpu, out_gpu;
+  InferTensorView in[MAX_IN], gin[MAX_IN], out_cpu, out_gpu;
+  void *dev_in[MAX_IN] = {NULL};
   memset(&out_cpu, 0, sizeof out_cpu);
+  memset(in, 0, sizeof in);
+  memset(gin, 0, sizeof gin);
   rng_state = (uint32_t)infer_hash64(C.name, strlen(C.name), 11) | 1u;
-  int64_t n = infer_shape_numel(&in.shape);
-  in.data = calloc(1, view_bytes(&in) + 8);
-  uint16_t *half_in = calloc((size_t)n + 4, sizeof(uint16_t));
-  fill_random(&in, C.in[0].lo, C.in[0].hi);
-  for (int64_t i = 0; i < n; i++) {
-    half_in[i] = infer_float_to_half(((float *)in.data)[i]);
-    ((float *)in.data)[i] = infer_half_to_float(half_in[i]);
+  InferStatus *st = NULL;
+  for (int i = 0; i < C.n_in && !st; i++) {
+    if (C.in[i].kind == IN_ABSENT) continue;
+    in[i] = (InferTensorView){INFER_DTYPE_F32, C.in[i].shape, NULL};
+    int64_t n = infer_shape_numel(&in[i].shape);
+    in[i].data = calloc(1, view_bytes(&in[i]) + 8);
+    uint16_t *half = calloc((size_t)n + 4, sizeof(uint16_t));
+    fill_random(&in[i], C.in[i].lo, C.in[i].hi);
+    for (int64_t j = 0; j < n; j++) {
+      half[j] = infer_float_to_half(((float *)in[i].data)[j]);
+      ((float *)in[i].data)[j] = infer_half_to_float(half[j]);
+    }
+    gin[i] = (InferTensorView){INFER_DTYPE_F16, in[i].shape, NULL};
+    if (cudaMalloc(&dev_in[i], (size_t)n * 2 + 16) != cudaSuccess ||
+        cudaMemcpy(dev_in[i], half, (size_t)n * 2, cudaMemcpyHostToDevice) != cudaSuccess)
+      st = infer_status_new(INFER_ERR_DEVICE, "device buffers: %s",
+                            cudaGetErrorString(cudaGetLastError()));
+    gin[i].data = dev_in[i];
+    free(half);
   }
-  InferOpCall call = {C.op, "layer", &C.p, &in, 1, &out_cpu, 1, 0};
-  InferStatus *st = infer_op_info(C.op)->infer_shape(&call);
-  void *dx = NULL, *dy = NULL;
+  InferOpCall call = {C.op, "layer", &C.p, in, C.n_in, &out_cpu, 1, 0};
+  if (!st) st = infer_op_info(C.op)->infer_shape(&call);
+  void *dy = NULL;
   uint16_t *half_out = NULL;
   int64_t ny = 0;
   if (!st) {
@@ -382,18 +400,33 @@ static void run_direct_half(void) {
     out_cpu.data = calloc(1, view_bytes(&out_cpu) + 8);
     st = infer_cpu_kernel(C.op)->run(&call);
   }
-  if (!st && (cudaMalloc(&dx, (size_t)n * 2 + 16) != cudaSuccess ||
-              cudaMalloc(&dy, (size_t)ny * 2 + 16) != cudaSuccess ||
-              cudaMemcpy(dx, half_in, (size_t)n * 2, cudaMemcpyHostToDevice) != cudaSuccess))
-    st = infer_status_new(INFER_ERR_DEVICE, "device buffers: %s",
+  if (!st && cudaMalloc(&dy, (size_t)ny * 2 + 16) != cudaSuccess)
+    st = infer_status_new(INFER_ERR_DEVICE, "cudaMalloc: %s",
                           cudaGetErrorString(cudaGetLastError()));
   if (!st) {
-    InferTensorView gx = {INFER_DTYPE_F16, in.shape, dx}, gy = {INFER_DTYPE_F16, out_cpu.shape, dy};
-    InferOpCall gcall = {C.op, "layer", &C.p, &gx, 1, &gy, 1, 0};
+    InferTensorView gy = {INFER_DTYPE_F16, out_cpu.shape, dy};
+    InferOpCall gcall = {C.op, "layer", &C.p, gin, C.n_in, &gy, 1, 0};
     InferCudaExec exec = {NULL, NULL, 0};
     const InferCudaKernel *k = infer_cuda_kernel(C.op);
     st = k ? k->supports(&gcall) : infer_status_new(INFER_ERR_UNSUPPORTED, "no CUDA kernel");
+    /* the scratch the layer asks for (cuDNN engines) */
+    exec.workspace_bytes = !st && k->workspace ? k->workspace(&gcall) : 0;
+    if (exec.workspace_bytes && cudaMalloc(&exec.workspace, exec.workspace_bytes) != cudaSuccess)
+      st = infer_status_new(INFER_ERR_DEVICE, "workspace of %zu bytes", exec.workspace_bytes);
     if (!st) st = k->run(&gcall, &exec);
+    cudaFree(exec.workspace);
+    exec.workspace = NULL;
+    /* the next configuration, while this one is not offered here */
+    for (int i = 1; i < C.n_configs && st && infer_status_code(st) == INFER_ERR_UNSUPPORTED; i++) {
+      infer_status_free(st);
+      C.p.conv.tactic++;
+      exec.workspace_bytes = k->workspace ? k->workspace(&gcall) : 0;
+      st = exec.workspace_bytes && cudaMalloc(&exec.workspace, exec.workspace_bytes) != cudaSuccess
+               ? infer_status_new(INFER_ERR_DEVICE, "workspace of %zu bytes", exec.workspace_bytes)
+               : k->run(&gcall, &exec);
+      cudaFree(exec.workspace);
+      exec.workspace = NULL;
+    }
     half_out = calloc((size_t)ny + 4, sizeof(uint16_t));
     if (!st && cudaMemcpy(half_out, dy, (size_t)ny * 2, cudaMemcpyDeviceToHost) != cudaSuccess)
       st = infer_status_new(INFER_ERR_DEVICE, "cudaMemcpy: %s",
@@ -410,17 +443,22 @@ static void run_direct_half(void) {
     double nmse;
     const char *bad = compare(&out_cpu, &out_gpu, C.tol, &nmse, why, sizeof why);
     char shape[96];
-    snprintf(msg, sizeof msg, "%s (f16 kernel called directly)",
-             infer_shape_str(&out_cpu.shape, shape, sizeof shape));
+    if (C.n_configs)
+      snprintf(msg, sizeof msg, "%s (f16, tactic %d)",
+               infer_shape_str(&out_cpu.shape, shape, sizeof shape), (int)C.p.conv.tactic);
+    else
+      snprintf(msg, sizeof msg, "%s (f16 kernel called directly)",
+               infer_shape_str(&out_cpu.shape, shape, sizeof shape));
     report(!bad, bad ? bad : msg);
     free(out_gpu.data);
   }
-  cudaFree(dx);
   cudaFree(dy);
   free(half_out);
-  free(half_in);
   free(out_cpu.data);
-  free(in.data);
+  for (int i = 0; i < C.n_in; i++) {
+    cudaFree(dev_in[i]);
+    free(in[i].data);
+  }
 }
 
 #include "cuda_op_cases.h"
