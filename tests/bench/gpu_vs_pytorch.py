@@ -269,6 +269,7 @@ def main():
     gpu = torch.cuda.get_device_name(0)
     date = datetime.date.today().isoformat()
     rows = []
+    compiled = []  # (model, precision, batch, img/s, ms, ours img/s) of torch.compile
     pt_cache = {}  # (model, precision, batch) -> PyTorch ms
     for name in args.models.split(","):
         model, size = make_model(name)
@@ -310,9 +311,21 @@ def main():
                 for b in [int(v) for v in args.batches.split(",")]:
                     ms = compiled_ms(model, size, b, precision, 50)
                     model = model.float().cpu().to(memory_format=torch.contiguous_format)
+                    ours = [r["ours"] for r in rows if r["model"] == name and r["ours"]
+                            and r["precision"] == precision and r["batch"] == b]
+                    compiled.append((name, precision, b, b * 1000.0 / ms, ms,
+                                     ours[0]["img_s"] if ours else None))
                     print("torch.compile max-autotune %s %s b%d: %.1f img/s %.3f ms"
                           % (name, precision, b, b * 1000.0 / ms, ms), flush=True)
     table = format_table(rows, gpu, date)
+    if compiled:
+        table += ("\ntorch.compile(mode=\"max-autotune\") in the same run (`--compile`):\n\n"
+                  "| model | prec | batch | torch.compile img/s | latency ms | ours img/s | "
+                  "ours/torch.compile |\n| --- | --- | --- | --- | --- | --- | --- |\n")
+        for name, precision, b, img_s, ms, ours in compiled:
+            table += "| %s | %s | %d | %.1f | %.3f | %s | %s |\n" % (
+                name, precision, b, img_s, ms, fmt(ours, "%.1f"),
+                fmt(ours / img_s if ours else None, "%.2f"))
     print(table)
     with open(args.out, "a") as f:
         f.write(table)
