@@ -176,7 +176,8 @@ InferStatus *infer_context_set_tensor_address(InferContext *c, const char *name,
   InferStatus *st = NULL;
   int i = io_index(c, name, &st);
   if (st) return st;
-  if (data && c->backend->check_address)
+  /* shape-tensor inputs are host memory on every backend */
+  if (data && c->backend->check_address && !infer_engine_io_is_host(c->engine, i))
     INFER_TRY(infer_status_prefix(c->backend->check_address(data), "'%s'", name));
   c->addresses[i] = data;
   return NULL;

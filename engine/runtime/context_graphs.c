@@ -9,7 +9,7 @@
  * the second is captured into a graph, and later ones replay the graph with
  * one launch. Runs that cannot be captured (a layer that synchronizes or
  * uploads host values) stay eager for that combination; nothing else
- * changes for the caller. Off with infer_context_set_cuda_graphs(c, false)
+ * changes for the caller. Off for engines with shape-tensor inputs, with infer_context_set_cuda_graphs(c, false)
  * or INFER_CUDA_GRAPHS=0 in the environment, and while profiling. */
 #include <stdlib.h>
 #include <string.h>
@@ -133,8 +133,9 @@ static bool capture(InferContext *c, InferStream *stream, InferGraphEntry *e) {
 InferStatus *infer_context_run_graphed(InferContext *c, InferStream *stream, bool *done) {
   *done = false;
   const InferBackend *be = c->backend;
+  /* shape-tensor values are not part of the key: new values mean new shapes */
   if (c->graphs_off || c->profiling || !stream || !stream->handle || !be->capture_begin ||
-      env_disabled())
+      c->engine->n_host_inputs > 0 || env_disabled())
     return NULL;
   if (!c->graphs) {
     c->graphs = calloc(GRAPHS_PER_CONTEXT, sizeof *c->graphs);

@@ -259,6 +259,7 @@ static InferStatus *build_engine(const InferNetwork *net, const InferBuildConfig
     for (int32_t i = 0; !st && i < e->n_io; i++)
       e->io[i] = i < e->n_inputs ? e->net->inputs[i] : e->net->outputs[i - e->n_inputs];
     if (!st) st = declared_output_shapes(e, cfg, has_dynamic, &pass);
+    if (!st) st = infer_engine_find_host_inputs(e);
     infer_shape_pass_free(&pass);
   }
   e->input_build_shapes = shapes;
@@ -308,6 +309,7 @@ void infer_engine_release(InferEngine *e) {
   free(e->input_build_shapes);
   free(e->input_min_shapes);
   free(e->input_max_shapes);
+  free(e->io_host);
   if (e->mapping) munmap(e->mapping, e->mapping_size);
   free(e);
 }

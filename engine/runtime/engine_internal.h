@@ -59,6 +59,8 @@ struct InferEngine {
   InferShape *io_shapes;      /* declared: dims that follow dynamic input dims are -1 */
   InferShape *input_build_shapes; /* the profile's opt shapes */
   InferShape *input_min_shapes, *input_max_shapes;
+  bool *io_host;              /* per input: read from host memory (host_inputs.c) */
+  int32_t n_host_inputs;
   unsigned precisions;        /* allowed when it was built (| INFER_ENGINE_TF32) */
   int32_t n_source_layers;    /* layers in the network it was built from */
   uint64_t source_hash;       /* the source network's source_hash */
@@ -107,6 +109,8 @@ void infer_shape_pass_free(InferShapePass *pass);
 void infer_layer_call(const InferLayer *layer, const InferTensorView *views, InferTensorView *in,
                       InferTensorView *out, InferOpCall *call);
 
+/* Marks the inputs read on the host (shape tensors); after io is set. */
+InferStatus *infer_engine_find_host_inputs(InferEngine *e);
 /* Times the tunable layers of a prepared engine and records the fastest
  * tactic in their params (tactic_tuning.c). */
 InferStatus *infer_engine_tune(InferEngine *e, const InferBuildConfig *cfg);

@@ -44,9 +44,18 @@ static InferStatus *bind_sources(InferContext *c) {
     v->dtype = net->tensors[t].dtype;
     v->shape = c->input_shapes[i];
     v->data = c->addresses[i];
-    if (!v->data && infer_view_bytes(v) > 0)
+    size_t bytes = infer_view_bytes(v);
+    if (!v->data && bytes > 0)
       return infer_status_new(INFER_ERR_INVALID_ARGUMENT, "input '%s' has no address set",
                               net->tensors[t].name);
+    if (infer_engine_io_is_host(c->engine, i)) {
+      /* a shape tensor: a host value from here on, uploaded only if a
+       * device layer reads it as data; copied, so the caller may reuse it */
+      INFER_TRY(ensure_host(c, t, bytes));
+      if (bytes) memcpy(c->host_buffers[t], v->data, bytes);
+      c->host_values[t] = c->host_buffers[t];
+      v->data = NULL;
+    }
   }
   return NULL;
 }

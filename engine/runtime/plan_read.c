@@ -710,6 +710,7 @@ static InferStatus *read_body(const uint8_t *p, const char *name, const Header *
     b.io_shapes = b.build_shapes = b.min_shapes = b.max_shapes = NULL;
   }
   body_free(&b);
+  if (!st) st = infer_engine_find_host_inputs(e);
   return st;
 }
 

@@ -265,6 +265,16 @@ static void run_one(const char *dir, const char *name, const ConformanceOptions 
                     ConformanceCounts *c) {
   char why[1024] = "";
   CaseResult r = run_case(dir, name, opt, why, sizeof why);
+  if (r != CASE_PASS && opt->match) {
+    ConformanceOptions there = *opt;
+    there.backend = opt->match_backend;
+    there.match = false;
+    char why_there[1024] = "";
+    if (run_case(dir, name, &there, why_there, sizeof why_there) == CASE_PASS) {
+      c->behind++;
+      printf("BEHIND %s: passes on the other backend, here: %s\n", name, why);
+    }
+  }
   switch (r) {
     case CASE_PASS:
       c->passed++;

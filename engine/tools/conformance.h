@@ -15,10 +15,14 @@ typedef struct ConformanceOptions {
   bool bounded;       /* build per data set with min = opt = max = its input shapes
                          (exercises the planned activation arena) */
   bool plan_roundtrip;/* serialize and deserialize every engine before running it */
+  bool match;         /* a case this backend does not pass is run on match_backend:
+                         passing there makes it "behind" */
+  InferBackendKind match_backend;
 } ConformanceOptions;
 
 typedef struct ConformanceCounts {
   int passed, failed, unsupported;
+  int behind; /* with match: not passed here, passed on the match backend */
 } ConformanceCounts;
 
 /* `path` is one test case folder or a folder of them. */

@@ -21,14 +21,21 @@ static void usage(void) {
          "  --bounded                 build each data set with its input shapes as the\n"
          "                            profile (runs on the planned activation arena)\n"
          "  --plan-roundtrip          run every engine loaded back from its plan bytes\n"
-         "Exits 1 when any supported case fails.\n");
+         "  --match BACKEND           run the cases not passed here on BACKEND too; fail\n"
+         "                            when one passes there (same pass count as BACKEND)\n"
+         "Exits 1 when any supported case fails (or, with --match, is behind).\n");
+}
+
+static const char *argv_backend_name(InferBackendKind k) {
+  return k == INFER_BACKEND_CPU ? "cpu" : k == INFER_BACKEND_CUDA ? "cuda" : "auto";
 }
 
 int main(int argc, char **argv) {
-  ConformanceOptions opt = {INFER_BACKEND_CPU, 1e-3, 1e-7, false, NULL, false, false};
+  ConformanceOptions opt = {INFER_BACKEND_CPU, 1e-3, 1e-7, false, NULL, false, false, false,
+                            INFER_BACKEND_CPU};
   bool summary = false, require_all = false, skip_missing = false;
   int min_passed = 0, n_existing = 0;
-  ConformanceCounts counts = {0, 0, 0};
+  ConformanceCounts counts = {0, 0, 0, 0};
   int n_paths = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -55,14 +62,21 @@ int main(int argc, char **argv) {
       else opt.atol = v;
     } else if (strcmp(a, "--filter") == 0 && i + 1 < argc) {
       opt.filter = argv[++i];
-    } else if (strcmp(a, "--backend") == 0 && i + 1 < argc) {
+    } else if ((strcmp(a, "--backend") == 0 || strcmp(a, "--match") == 0) && i + 1 < argc) {
       const char *b = argv[++i];
-      if (strcmp(b, "cpu") == 0) opt.backend = INFER_BACKEND_CPU;
-      else if (strcmp(b, "cuda") == 0) opt.backend = INFER_BACKEND_CUDA;
-      else if (strcmp(b, "auto") == 0) opt.backend = INFER_BACKEND_AUTO;
+      InferBackendKind k;
+      if (strcmp(b, "cpu") == 0) k = INFER_BACKEND_CPU;
+      else if (strcmp(b, "cuda") == 0) k = INFER_BACKEND_CUDA;
+      else if (strcmp(b, "auto") == 0) k = INFER_BACKEND_AUTO;
       else {
         fprintf(stderr, "infer-conformance: unknown backend '%s'\n", b);
         return 2;
+      }
+      if (a[2] == 'm') {
+        opt.match = true;
+        opt.match_backend = k;
+      } else {
+        opt.backend = k;
       }
     } else if (a[0] == '-') {
       fprintf(stderr, "infer-conformance: unknown option '%s' (see --help)\n", a);
@@ -86,7 +100,10 @@ int main(int argc, char **argv) {
   if (summary) conformance_print_unsupported_summary();
   printf("conformance: %d passed, %d failed, %d unsupported\n", counts.passed, counts.failed,
          counts.unsupported);
-  if (counts.failed) return 1;
+  if (opt.match)
+    printf("conformance: %d passed on the %s backend but not here\n", counts.behind,
+           argv_backend_name(opt.match_backend));
+  if (counts.failed || counts.behind) return 1;
   if (require_all && counts.unsupported) return 1;
   if (counts.passed < min_passed) {
     printf("conformance: %d passed, fewer than the %d required\n", counts.passed, min_passed);

@@ -62,6 +62,10 @@ static InferStatus *bind_inputs(InferContext *ctx, InferEngine *engine, const To
     INFER_TRY(infer_context_set_input_shape(ctx, name, &t->view.shape));
     int64_t numel = infer_shape_numel(&t->view.shape);
     size_t bytes = (size_t)(numel > 0 ? numel : 0) * infer_dtype_size(t->view.dtype);
+    if (infer_engine_io_is_host(engine, i)) { /* shape tensors: host memory, kept for the run */
+      INFER_TRY(infer_context_set_tensor_address(ctx, name, t->view.data));
+      continue;
+    }
     INFER_TRY(infer_engine_malloc(engine, bytes ? bytes : 1, &device[i]));
     INFER_TRY(infer_engine_copy_to_device(engine, device[i], t->view.data, bytes));
     INFER_TRY(infer_context_set_tensor_address(ctx, name, device[i]));

@@ -49,6 +49,10 @@ InferStatus *tool_run(InferEngine *engine, const ToolTensor *inputs, int n_input
     st = infer_context_set_input_shape(ctx, name, &given->view.shape);
     /* inputs go where the engine's tensors live (device memory on GPUs) */
     size_t bytes = view_bytes(&given->view);
+    if (infer_engine_io_is_host(engine, i)) { /* shape tensors are read from host memory */
+      if (!st) st = infer_context_set_tensor_address(ctx, name, given->view.data);
+      continue;
+    }
     if (!st) st = infer_engine_malloc(engine, bytes ? bytes : 1, &device_in[i]);
     if (!st) st = infer_engine_copy_to_device(engine, device_in[i], given->view.data, bytes);
     if (!st) st = infer_context_set_tensor_address(ctx, name, device_in[i]);

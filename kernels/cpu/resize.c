@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "cpu_util.h"
+#include "resize_cubic.h"
 
 #define MAX_TAPS 4
 
@@ -162,14 +163,6 @@ static double source_coord(const InferResizeParams *p, const AxisSpec *s, int64_
   }
 }
 
-static void cubic_weights(double r, double a, double *w) {
-  double s = 1.0 - r;
-  w[0] = ((a * (r + 1.0) - 5.0 * a) * (r + 1.0) + 8.0 * a) * (r + 1.0) - 4.0 * a;
-  w[1] = ((a + 2.0) * r - (a + 3.0)) * r * r + 1.0;
-  w[2] = ((a + 2.0) * s - (a + 3.0)) * s * s + 1.0;
-  w[3] = ((a * (s + 1.0) - 5.0 * a) * (s + 1.0) + 8.0 * a) * (s + 1.0) - 4.0 * a;
-}
-
 /* Window and weights for source coordinate x, as the reference computes
  * them. The weights come from the ratio x - floor(x), taken as 1 when x is
  * integral (the reference prefers the left neighbour). The window is found
@@ -202,7 +195,7 @@ static void axis_taps(const InferResizeParams *p, const AxisSpec *s, double x, i
     w[0] = 1.0 - r;
     w[1] = r;
   } else {
-    cubic_weights(r, (double)p->cubic_coeff_a, w);
+    infer_resize_cubic_weights(r, (double)p->cubic_coeff_a, w);
   }
   if (p->exclude_outside) {
     double sum = 0.0;

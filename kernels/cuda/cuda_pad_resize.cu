@@ -4,19 +4,20 @@
  * moved by size (every dtype); the constant is input 2 on the device (of
  * the data's type) or zero.
  *
- * Resize: nearest (every dtype) and linear (f32), with every coordinate
- * transformation mode of the CPU reference, sizes or scales, axes and
- * keep_aspect_ratio_policy, exclude_outside for linear, and the
- * extrapolation value of tf_crop_and_resize. Each output element computes
- * its source coordinate per resized axis in double, exactly as the CPU
- * reference does (no fused multiply-adds where the reference has none), so
- * nearest picks the same neighbour; linear weighs the 2^k corners of the k
- * resized axes (the CPU's separable passes give the same value up to
- * rounding). Cubic is rejected for now. */
+ * Resize: nearest (every dtype), linear and cubic (f32), with every
+ * coordinate transformation mode of the CPU reference, sizes or scales,
+ * axes and keep_aspect_ratio_policy, exclude_outside for linear and cubic,
+ * and the extrapolation value of tf_crop_and_resize. Each output element
+ * computes its source coordinate per resized axis in double, exactly as the
+ * CPU reference does (no fused multiply-adds where the reference has none),
+ * so nearest picks the same neighbour; linear and cubic weigh the 2^k or
+ * 4^k taps of the k resized axes (the CPU's separable passes give the same
+ * value up to rounding). */
 #include <math.h>
 #include <string.h>
 
 #include "cuda_common.cuh"
+#include "resize_cubic.h"
 
 using namespace infer_cu;
 
@@ -101,7 +102,7 @@ InferStatus *pad_amounts(const InferOpCall *c, int rank, int64_t *begin, int64_t
 struct ResizeArgs {
   int rank, mode, coord, nearest, exclude_outside, n_resized;
   int axes[INFER_MAX_RANK];           /* the resized axes */
-  float extrapolation;
+  float extrapolation, cubic_a;
   uint64_t fill;                      /* nearest: the extrapolation element's bytes */
   int64_t in[INFER_MAX_RANK], out[INFER_MAX_RANK], xst[INFER_MAX_RANK];
   double scale[INFER_MAX_RANK];
@@ -137,14 +138,15 @@ __device__ double source_coord(const ResizeArgs &a, int d, int64_t y, bool *extr
   }
 }
 
-/* The CPU reference's axis_taps for linear and nearest: the first tap's
- * (unclamped) index and the two weights (nearest: one tap, weight 1). */
-__device__ int64_t axis_taps(const ResizeArgs &a, int d, double x, double *w0, double *w1) {
+/* The CPU reference's axis_taps: the first tap's (unclamped) index and the
+ * weights, 2 for linear, 4 for cubic (nearest: one tap, weight 1). */
+__device__ int64_t axis_taps(const ResizeArgs &a, int d, double x, double *w) {
   double fl = floor(x);
   bool integral = x == fl;
   double r = integral ? 1.0 : x - fl;
-  double shifted = x + 1.0, sfl = floor(shifted);
-  int64_t start = (int64_t)sfl - 1 + (shifted == sfl ? 0 : 1) - 1;
+  int n = a.mode == INFER_RESIZE_CUBIC ? 4 : 2, half = n / 2;
+  double shifted = x + (double)half, sfl = floor(shifted);
+  int64_t start = (int64_t)sfl - half + (shifted == sfl ? 0 : 1) - half;
   if (a.mode == INFER_RESIZE_NEAREST) {
     bool up;
     switch (a.nearest) {
@@ -154,20 +156,23 @@ __device__ int64_t axis_taps(const ResizeArgs &a, int d, double x, double *w0, d
       default: up = r > 0.5; break;
     }
     if (integral || up) start += 1;
-    *w0 = 1.0;
-    *w1 = 0.0;
+    w[0] = 1.0;
     return start;
   }
-  *w0 = 1.0 - r;
-  *w1 = r;
+  if (n == 2) {
+    w[0] = 1.0 - r;
+    w[1] = r;
+  } else {
+    infer_resize_cubic_weights(r, (double)a.cubic_a, w);
+  }
   if (a.exclude_outside) {
-    if (start < 0 || start >= a.in[d]) *w0 = 0.0;
-    if (start + 1 < 0 || start + 1 >= a.in[d]) *w1 = 0.0;
-    double sum = *w0 + *w1;
-    if (sum != 0.0) {
-      *w0 /= sum;
-      *w1 /= sum;
+    double sum = 0.0;
+    for (int k = 0; k < n; k++) {
+      if (start + k < 0 || start + k >= a.in[d]) w[k] = 0.0;
+      sum += w[k];
     }
+    if (sum != 0.0)
+      for (int k = 0; k < n; k++) w[k] /= sum;
   }
   return start;
 }
@@ -197,9 +202,9 @@ __global__ void resize_nearest_kernel(const T *__restrict__ x, T *__restrict__ y
     for (int k = 0; k < a.n_resized; k++) {
       int d = a.axes[k];
       bool e;
-      double w0, w1, src = source_coord(a, d, pos[d], &e);
+      double w[4], src = source_coord(a, d, pos[d], &e);
       outside |= e;
-      pos[d] = clamp_index(axis_taps(a, d, src, &w0, &w1), a.in[d]);
+      pos[d] = clamp_index(axis_taps(a, d, src, w), a.in[d]);
     }
     int64_t off = 0;
     for (int d = 0; d < a.rank; d++) off += pos[d] * a.xst[d];
@@ -207,11 +212,16 @@ __global__ void resize_nearest_kernel(const T *__restrict__ x, T *__restrict__ y
   }
 }
 
-__global__ void resize_linear_kernel(const float *__restrict__ x, float *__restrict__ y,
+/* Linear (TAPS 2) and cubic (TAPS 4): every combination of the resized
+ * axes' taps, weighted, accumulated in double like the reference. */
+template <int TAPS>
+__global__ void resize_interp_kernel(const float *__restrict__ x, float *__restrict__ y,
                                      int64_t n, ResizeArgs a) {
+  int corners = 1;
+  for (int k = 0; k < a.n_resized; k++) corners *= TAPS;
   GRID_STRIDE(i, n) {
     int64_t pos[INFER_MAX_RANK], start[INFER_MAX_RANK];
-    double w[INFER_MAX_RANK][2];
+    double w[INFER_MAX_RANK][4];
     unravel(a, i, pos);
     bool outside = false;
     int64_t base = 0;
@@ -220,7 +230,7 @@ __global__ void resize_linear_kernel(const float *__restrict__ x, float *__restr
       bool e;
       double src = source_coord(a, d, pos[d], &e);
       outside |= e;
-      start[k] = axis_taps(a, d, src, &w[k][0], &w[k][1]);
+      start[k] = axis_taps(a, d, src, w[k]);
       pos[d] = 0; /* resized axes add their offsets per corner */
     }
     if (outside) {
@@ -229,13 +239,13 @@ __global__ void resize_linear_kernel(const float *__restrict__ x, float *__restr
     }
     for (int d = 0; d < a.rank; d++) base += pos[d] * a.xst[d];
     double acc = 0.0;
-    for (int corner = 0; corner < (1 << a.n_resized); corner++) {
+    for (int corner = 0; corner < corners; corner++) {
       double wt = 1.0;
       int64_t off = base;
-      for (int k = 0; k < a.n_resized; k++) {
-        int bit = (corner >> k) & 1, d = a.axes[k];
-        wt *= w[k][bit];
-        off += clamp_index(start[k] + bit, a.in[d]) * a.xst[d];
+      for (int k = 0, rest = corner; k < a.n_resized; k++, rest /= TAPS) {
+        int tap = rest % TAPS, d = a.axes[k];
+        wt *= w[k][tap];
+        off += clamp_index(start[k] + tap, a.in[d]) * a.xst[d];
       }
       acc += wt * (double)x[off];
     }
@@ -262,6 +272,7 @@ InferStatus *resize_args(const InferOpCall *c, ResizeArgs *a) {
   a->nearest = p->nearest;
   a->exclude_outside = p->exclude_outside;
   a->extrapolation = p->extrapolation_value;
+  a->cubic_a = p->cubic_coeff_a;
   a->n_resized = n;
   int64_t acc = 1;
   for (int d = rank - 1; d >= 0; d--) {
@@ -409,10 +420,8 @@ InferStatus *infer_cuda_supports_resize(const InferOpCall *c) {
   if (p->mode == INFER_RESIZE_NEAREST) {
     if (infer_dtype_size(t) == 0) return bad_dtype(c, 0);
     if (p->exclude_outside) return not_here(c, "exclude_outside with nearest mode");
-  } else if (p->mode == INFER_RESIZE_LINEAR) {
+  } else if (p->mode == INFER_RESIZE_LINEAR || p->mode == INFER_RESIZE_CUBIC) {
     if (t != INFER_DTYPE_F32) return bad_dtype(c, 0);
-  } else if (p->mode == INFER_RESIZE_CUBIC) {
-    return not_here(c, "cubic interpolation");
   } else {
     return not_here(c, "this resize mode");
   }
@@ -435,7 +444,10 @@ InferStatus *infer_cuda_run_resize(const InferOpCall *c, const InferCudaExec *ex
   for (int i = 1; i < 4; i++) INFER_TRY(require_host_value(c, i));
   INFER_TRY(resize_args(c, &a));
   if (a.mode == INFER_RESIZE_LINEAR) {
-    resize_linear_kernel<<<blocks_for(n), kThreads, 0, STREAM>>>(
+    resize_interp_kernel<2><<<blocks_for(n), kThreads, 0, STREAM>>>(
+        (const float *)c->in[0].data, (float *)c->out[0].data, n, a);
+  } else if (a.mode == INFER_RESIZE_CUBIC) {
+    resize_interp_kernel<4><<<blocks_for(n), kThreads, 0, STREAM>>>(
         (const float *)c->in[0].data, (float *)c->out[0].data, n, a);
   } else {
     a.fill = extrapolation_bits(c->out[0].dtype, (double)c->params->resize.extrapolation_value);

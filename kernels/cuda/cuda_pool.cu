@@ -1,6 +1,6 @@
 /* Max / average / Lp pooling over 1-3 spatial dims (pads, auto_pad,
  * dilations, ceil_mode, count_include_pad) and the global forms, f32 or
- * f16 (computed in float/double), channels-first or channels-last.
+ * f16 (computed in float/double), u8 and i8 max pooling, channels-first or channels-last.
  * Window geometry is resolved on the host with conv_geometry.h, exactly as
  * the CPU reference (kernels/cpu/pool.c) does; one thread computes one
  * output element, walking only the taps inside the input (padding never
@@ -28,6 +28,16 @@ struct PoolArgs {
 static __device__ __forceinline__ float ldf(const float *p, int64_t i) { return p[i]; }
 static __device__ __forceinline__ float ldf(const __half *p, int64_t i) {
   return __half2float(p[i]);
+}
+/* 8-bit integers: max pooling only, exact in float; a window with no
+ * input tap (all padding) stores the type's minimum */
+static __device__ __forceinline__ float ldf(const uint8_t *p, int64_t i) { return (float)p[i]; }
+static __device__ __forceinline__ float ldf(const int8_t *p, int64_t i) { return (float)p[i]; }
+static __device__ __forceinline__ void stf(uint8_t *p, int64_t i, float v) {
+  p[i] = (uint8_t)fminf(fmaxf(v, 0.0f), 255.0f);
+}
+static __device__ __forceinline__ void stf(int8_t *p, int64_t i, float v) {
+  p[i] = (int8_t)fminf(fmaxf(v, -128.0f), 127.0f);
 }
 static __device__ __forceinline__ void stf(float *p, int64_t i, float v) { p[i] = v; }
 static __device__ __forceinline__ void stf(__half *p, int64_t i, float v) {
@@ -303,10 +313,11 @@ __global__ void global_pool_nhwc_kernel(const T *__restrict__ x, T *__restrict__
 extern "C" InferStatus *infer_cuda_supports_pool(const InferOpCall *c) {
   const InferPoolParams *p = &c->params->pool;
   InferDType t = infer_call_input(c, 0)->dtype;
-  if (t != INFER_DTYPE_F32 && t != INFER_DTYPE_F16)
+  bool byte = t == INFER_DTYPE_U8 || t == INFER_DTYPE_I8;
+  if (t != INFER_DTYPE_F32 && t != INFER_DTYPE_F16 && !(byte && p->kind == INFER_POOL_MAX))
     return infer_status_new(INFER_ERR_UNSUPPORTED,
                             "layer '%s' (%s): input of type %s is not supported on the CUDA "
-                            "backend (f32 or f16)",
+                            "backend (f32 or f16; u8 and i8 for max pooling)",
                             c->node, infer_op_name(c->op), infer_dtype_name(t));
   if (p->kind != INFER_POOL_MAX && p->kind != INFER_POOL_AVERAGE && p->kind != INFER_POOL_LP)
     return pool_unsupported(c, "this pooling kind");
@@ -404,6 +415,10 @@ static InferStatus *run_pool(const InferOpCall *c, cudaStream_t stream) {
 
 extern "C" InferStatus *infer_cuda_run_pool(const InferOpCall *c, const InferCudaExec *ex) {
   cudaStream_t stream = (cudaStream_t)ex->stream;
-  if (c->in[0].dtype == INFER_DTYPE_F16) return run_pool<__half>(c, stream);
-  return run_pool<float>(c, stream);
+  switch (c->in[0].dtype) {
+    case INFER_DTYPE_F16: return run_pool<__half>(c, stream);
+    case INFER_DTYPE_U8: return run_pool<uint8_t>(c, stream);
+    case INFER_DTYPE_I8: return run_pool<int8_t>(c, stream);
+    default: return run_pool<float>(c, stream);
+  }
 }

@@ -291,6 +291,7 @@ static void pool_case_both(const char *name, InferPoolParams pp, InferShape x) {
  * single channels) and windows that fall outside the input (ceil mode,
  * pads larger than needed). */
 static void pool_fast_cases(void) {
+  InferOpParams *p;
   InferPoolParams pp = pool_params(INFER_POOL_MAX, 2, 3);
   pp.channels_last = true;
   pp.strides[0] = pp.strides[1] = 2;
@@ -318,6 +319,21 @@ static void pool_fast_cases(void) {
   pp.kernel[1] = 3;
   pp.strides[0] = pp.strides[1] = 2;
   pool_case_both("nchw average 2x3 s2", pp, shp(4, 3, 2, 11, 12));
+  /* 8-bit max pooling: exact, the generic kernel and the 16-byte fast one */
+  pp = pool_params(INFER_POOL_MAX, 2, 3);
+  pp.strides[0] = pp.strides[1] = 2;
+  pp.pads[0] = pp.pads[1] = pp.pads[2] = pp.pads[3] = 1;
+  pp.channels_last = true;
+  p = begin(INFER_OP_POOL, "pool nhwc max u8, 32 channels");
+  p->pool = pp;
+  data(INFER_DTYPE_U8, shp(4, 2, 9, 11, 32), 0, 255);
+  run();
+  pp.channels_last = false;
+  pp.dilations[0] = pp.dilations[1] = 2;
+  p = begin(INFER_OP_POOL, "pool nchw max i8 dilation 2");
+  p->pool = pp;
+  data(INFER_DTYPE_I8, shp(4, 2, 3, 10, 9), -128, 127);
+  run();
 }
 
 /* A channels-last convolution on one of the project's kernels (tactic:

@@ -284,13 +284,18 @@ static void cases_pad_resize(void) {
   ci64(4, I64S(1, 2, 5, 7));
   run();
   r = resize_params(INFER_RESIZE_CUBIC, INFER_COORD_HALF_PIXEL);
-  p = begin(INFER_OP_RESIZE, "resize cubic (rejected on cuda)");
-  p->resize = r;
-  C.expect_unsupported = true;
-  data(INFER_DTYPE_F32, shp(4, 1, 1, 4, 4), -1, 1);
-  absent();
-  cf32(4, F32S(1, 1, 2, 2));
-  run();
+  resize_case("cubic half_pixel x2", r, INFER_DTYPE_F32, shp(4, 2, 3, 5, 7), F32S(1, 1, 2, 2),
+              NULL);
+  r = resize_params(INFER_RESIZE_CUBIC, INFER_COORD_ALIGN_CORNERS);
+  resize_case("cubic align_corners sizes (down/up)", r, INFER_DTYPE_F32, shp(4, 1, 2, 9, 6), NULL,
+              I64S(1, 2, 4, 11));
+  r = resize_params(INFER_RESIZE_CUBIC, INFER_COORD_ASYMMETRIC);
+  r.cubic_coeff_a = -0.5f;
+  r.exclude_outside = true;
+  r.n_axes = 2;
+  r.axes[0] = 1, r.axes[1] = 2;
+  resize_case("cubic a=-0.5 exclude_outside axes [1,2]", r, INFER_DTYPE_F32, shp(3, 2, 6, 5),
+              F32S(0.7f, 2.3f), NULL);
 }
 
 static void cases_generators(void) {

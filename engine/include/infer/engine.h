@@ -119,6 +119,12 @@ InferDType infer_engine_io_dtype(const InferEngine *engine, int i);
 /* The declared shape (dynamic dims are -1). */
 InferShape infer_engine_io_shape(const InferEngine *engine, int i);
 int infer_engine_io_index(const InferEngine *engine, const char *name); /* -1 if none */
+/* A shape-tensor input: its values decide shapes or attributes (a
+ * Reshape's target shape, Resize's sizes, TopK's k). Its address is a host
+ * pointer on every backend, read while enqueue runs (the caller may reuse
+ * the memory when enqueue returns); CUDA graphs stay off for engines with
+ * one, since new values mean new shapes. */
+bool infer_engine_io_is_host(const InferEngine *engine, int i);
 
 /* Plan files: an engine serialized once and deserialized in milliseconds.
  * A plan records the library version and the device (CPU model and
