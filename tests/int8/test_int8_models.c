@@ -10,6 +10,8 @@
  *     BOUND (printed, with the layer counts);
  *   - the INT8 engine's plan loads back and gives bitwise the same outputs;
  *   - pinning the first INT8 layer to FP32 leaves exactly it float;
+ *   - a convolution over <= 4 input channels (the RGB layer) stays float,
+ *     and pinning it to INT8 makes it INT8;
  *   - a table without the model's tensors makes no INT8 layer. */
 #include <math.h>
 #include <stdio.h>
@@ -25,7 +27,7 @@
 /* ---- engines ---- */
 
 static InferStatus *build(const InferNetwork *net, const Inputs *in, const InferCalibTable *table,
-                          const char *pin_fp32, InferEngine **out) {
+                          const char *pin, InferPrecision pin_to, InferEngine **out) {
   InferBuildConfig *cfg;
   INFER_TRY(infer_build_config_create(&cfg));
   infer_build_config_set_backend(cfg, INFER_BACKEND_CPU);
@@ -36,7 +38,7 @@ static InferStatus *build(const InferNetwork *net, const Inputs *in, const Infer
     infer_build_config_set_precisions(cfg, INFER_PRECISION_FP32 | INFER_PRECISION_INT8);
     st = infer_build_config_set_calibration_table(cfg, table);
   }
-  if (!st && pin_fp32) st = infer_build_config_set_layer_precision(cfg, pin_fp32, INFER_PREC_FP32);
+  if (!st && pin) st = infer_build_config_set_layer_precision(cfg, pin, pin_to);
   if (!st) st = infer_engine_build(net, cfg, out);
   infer_build_config_release(cfg);
   return st;
@@ -88,17 +90,36 @@ static int count_int8(const InferEngine *e, const char **first) {
   return n;
 }
 
+/* Conv layers left float in an INT8 engine (the RGB layer); *name: the first. */
+static int float_convs(const InferEngine *e, const char **name) {
+  int n = 0;
+  for (int l = 0; l < infer_engine_num_layers(e); l++) {
+    InferLayerInfo li;
+    InferStatus *st = infer_engine_layer_info(e, l, &li);
+    if (st) {
+      infer_status_free(st);
+      continue;
+    }
+    if (strcmp(li.op, "conv") == 0 && strcmp(li.precision, "int8") != 0) {
+      if (name && n == 0) *name = li.name;
+      n++;
+    }
+  }
+  return n;
+}
+
 static void free_outputs(float **o, int n) {
   for (int i = 0; i < n; i++) free(o[i]);
 }
 
 int main(int argc, char **argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: test_int8_models MODEL.onnx BOUND [MIN_INT8_LAYERS]\n");
+    fprintf(stderr, "usage: test_int8_models MODEL.onnx BOUND [MIN_INT8_LAYERS [FLOAT_CONVS]]\n");
     return 2;
   }
   double bound = atof(argv[2]);
   int min_int8 = argc > 3 ? atoi(argv[3]) : 1;
+  int want_float_convs = argc > 4 ? atoi(argv[4]) : 0;
   InferNetwork *net = NULL;
   CHECK_OK(infer_onnx_parse_file(argv[1], &net));
   if (!net) TEST_MAIN_END("int8_models");
@@ -107,9 +128,10 @@ int main(int argc, char **argv) {
   InferCalibTable *table = NULL;
   CHECK_OK(calibrate_minmax(net, &in, &table));
   InferEngine *fp32 = NULL, *int8 = NULL, *pinned = NULL, *loaded = NULL, *none = NULL;
+  InferEngine *forced = NULL;
   if (table) {
-    CHECK_OK(build(net, &in, NULL, NULL, &fp32));
-    CHECK_OK(build(net, &in, table, NULL, &int8));
+    CHECK_OK(build(net, &in, NULL, NULL, INFER_PREC_FP32, &fp32));
+    CHECK_OK(build(net, &in, table, NULL, INFER_PREC_FP32, &int8));
   }
   if (fp32 && int8) {
     const char *first = NULL;
@@ -151,16 +173,26 @@ int main(int argc, char **argv) {
     if (first) {
       char name[256];
       snprintf(name, sizeof name, "%s", first);
-      CHECK_OK(build(net, &in, table, name, &pinned));
+      CHECK_OK(build(net, &in, table, name, INFER_PREC_FP32, &pinned));
       const char *first_pinned = NULL;
       if (pinned) CHECK(count_int8(pinned, &first_pinned) == n8 - 1);
       if (first_pinned) CHECK(strcmp(first_pinned, name) != 0);
+    }
+    /* a convolution over <= 4 input channels stays float unless pinned to INT8 */
+    const char *rgb = NULL;
+    CHECK(float_convs(int8, &rgb) == want_float_convs);
+    if (rgb) {
+      char name[256];
+      snprintf(name, sizeof name, "%s", rgb);
+      CHECK_OK(build(net, &in, table, name, INFER_PREC_INT8, &forced));
+      if (forced) CHECK(count_int8(forced, NULL) == n8 + 1);
+      if (forced) CHECK(float_convs(forced, NULL) == want_float_convs - 1);
     }
     /* a table of other tensors: nothing is quantized, and the build works */
     InferCalibTable *other = NULL;
     CHECK_OK(infer_calib_table_create("MinMaxCalibration", &other));
     if (other) CHECK_OK(infer_calib_table_set(other, "not_a_tensor", 0.5f));
-    CHECK_OK(build(net, &in, other, NULL, &none));
+    CHECK_OK(build(net, &in, other, NULL, INFER_PREC_FP32, &none));
     if (none) CHECK(count_int8(none, NULL) == 0);
     infer_calib_table_release(other);
     free_outputs(y32, n32);
@@ -170,6 +202,7 @@ int main(int argc, char **argv) {
   infer_engine_release(fp32);
   infer_engine_release(int8);
   infer_engine_release(pinned);
+  infer_engine_release(forced);
   infer_engine_release(loaded);
   infer_engine_release(none);
   infer_calib_table_release(table);
