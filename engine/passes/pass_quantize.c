@@ -20,7 +20,7 @@
  *             which is the consumer's x_scale), and a Dequantize appears
  *             only where an i8 tensor meets a float reader or is a graph
  *             output. A layer writes i8 when some INT8 layer reads its
- *             output as x, float otherwise.
+ *             output as x or as its fused residual, float otherwise.
  *
  * Either way a layer stays float when the config pins it to FP16/FP32, or
  * when the backend has no INT8 kernel for it (asked through supports_layer,
@@ -392,9 +392,12 @@ static void plan_implicit_outputs(QState *s) {
     }
     InferTensorId y = s->in->layers[l].outputs[0];
     bool i8_reader = false;
+    /* read as x, or as the fused residual (a ResNet shortcut: i8 there
+     * moves a quarter of the bytes of f32) */
     for (int32_t k = 0; k < s->uses.count[y]; k++) {
       int32_t c = s->uses.layers[y][k];
-      if (s->plan[c].int8 && s->uses.slots[y][k] == 0) i8_reader = true;
+      if (!s->plan[c].int8) continue;
+      if (s->uses.slots[y][k] == 0 || residual_of(&s->in->layers[c]) == y) i8_reader = true;
     }
     q->out_i8 = i8_reader && backend_supports(s, l, q, true);
     if (!q->out_i8) q->y_scale = 0.0f;

@@ -105,9 +105,12 @@ static InferStatus *require_output(const InferOpCall *c, const InferQuantParams 
   return NULL;
 }
 
-/* Writes element i of y from v (activation already applied). */
+/* Writes element i of y from v (activation already applied). An i8 output
+ * is v times the reciprocal of its scale (computed once in float, as the
+ * GPU kernels do: a multiply where a division per element would cost them
+ * more than the rest of the epilogue), rounded half to even. */
 static inline void store_out(void *y, int64_t i, float v, float y_scale) {
-  if (y_scale > 0.0f) ((int8_t *)y)[i] = saturate_round(v / y_scale);
+  if (y_scale > 0.0f) ((int8_t *)y)[i] = saturate_round(v * (1.0f / y_scale));
   else ((float *)y)[i] = v;
 }
 

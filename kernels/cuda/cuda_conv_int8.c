@@ -142,6 +142,7 @@ void infer_cuda_conv_int8_epilogue_of(const InferOpCall *c, InferCudaInt8Epilogu
   }
   e->x_scale = p->quant.x_scale;
   e->y_scale = p->quant.y_scale;
+  e->y_inv = e->y_scale > 0.0f ? 1.0f / e->y_scale : 0.0f;
   e->residual_scale = p->quant.residual_scale;
   e->act = p->activation;
   e->alpha = 1.0f;

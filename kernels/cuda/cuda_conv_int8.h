@@ -7,7 +7,7 @@
  *   v = (float)acc * (x_scale * w_scales[c]) + bias[c]
  *   v += residual_i8 * residual_scale   or   v += residual_f32
  *   v = act(v)
- *   y = y_scale > 0 ? saturate(round_half_even(v / y_scale)) : v
+ *   y = y_scale > 0 ? saturate(round_half_even(v * (1 / y_scale))) : v
  *
  * Tactics (InferConvParams.tactic), timed at build like the float ones:
  *   INT8_DIRECT  any geometry, NCHW or NHWC, groups and depthwise
@@ -51,6 +51,7 @@ typedef struct InferCudaInt8Epilogue {
   const void *residual;    /* conv: shaped like y, or NULL (i8 or f32) */
   int residual_i8;
   float x_scale, y_scale, residual_scale;
+  float y_inv;             /* 1 / y_scale (i8 output): y = round(v * y_inv), as the CPU */
   InferActivation act;
   int gemm;                /* 1: alpha / beta * C form */
   float alpha, beta;

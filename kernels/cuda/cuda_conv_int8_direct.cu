@@ -87,7 +87,7 @@ __global__ void conv_direct_kernel(const int8_t *__restrict__ x, const int8_t *_
     int32_t acc = conv_sum<kLast, kDp4a>(x, w, g, n, co, o);
     infer_i8::Channel ch = infer_i8::channel(e, co);
     float v = infer_i8::finish(e, infer_i8::conv_value(ch, acc), i);
-    infer_i8::store(y, y_i8, i, v, e.y_scale);
+    infer_i8::store(y, y_i8, i, v, e.y_inv);
   }
 }
 
@@ -99,7 +99,7 @@ __global__ void epilogue_rows_kernel(const int32_t *__restrict__ acc, int64_t ro
     int64_t c = i % channels, r = i / channels + row0, idx = row0 * channels + i;
     infer_i8::Channel ch = infer_i8::channel(e, c);
     float v = e.gemm ? infer_i8::gemm_value(e, ch, acc[i], r, c) : infer_i8::conv_value(ch, acc[i]);
-    infer_i8::store(y, y_i8, idx, infer_i8::finish(e, v, idx), e.y_scale);
+    infer_i8::store(y, y_i8, idx, infer_i8::finish(e, v, idx), e.y_inv);
   }
 }
 
@@ -115,7 +115,7 @@ __global__ void gemm_direct_kernel(const int8_t *__restrict__ a, const int8_t *_
       acc += (int32_t)__ldg(ar + kk * a_k) * (int32_t)__ldg(bc + kk * b_k);
     infer_i8::Channel ch = infer_i8::channel(e, j);
     float v = infer_i8::gemm_value(e, ch, acc, i, j);
-    infer_i8::store(y, y_i8, idx, infer_i8::finish(e, v, idx), e.y_scale);
+    infer_i8::store(y, y_i8, idx, infer_i8::finish(e, v, idx), e.y_inv);
   }
 }
 

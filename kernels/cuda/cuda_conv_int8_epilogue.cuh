@@ -2,8 +2,8 @@
  * the CPU reference's float expression (kernels/cpu/quantize.c) with each
  * product and sum rounded on its own (__fmul_rn / __fadd_rn are never
  * contracted into an FMA, which would round once and differ), the same
- * division (__fdiv_rn), round half to even (__float2int_rn) after
- * saturation, NaN giving 0. The activation is infer_cuda_act, the device
+ * multiply by the reciprocal of the output scale, round half to even
+ * (__float2int_rn) and saturation, NaN giving 0. The activation is infer_cuda_act, the device
  * twin of infer_cpu_activation. CUDA C++ only. */
 #ifndef INFER_CUDA_CONV_INT8_EPILOGUE_CUH
 #define INFER_CUDA_CONV_INT8_EPILOGUE_CUH
@@ -15,11 +15,24 @@
 
 namespace infer_i8 {
 
-__device__ __forceinline__ int8_t saturate_round(float v) {
-  if (!(v == v)) return 0;
-  v = fminf(fmaxf(v, -128.0f), 127.0f);
-  return (int8_t)__float2int_rn(v);
+/* Round half to even, then saturate: the conversion itself saturates to
+ * the int range and gives 0 for NaN (PTX cvt.rni.s32.f32), the clamp to the
+ * int8 range follows; the same result as clamping first, bounds being
+ * integers. */
+__device__ __forceinline__ int saturate_round_int(float v) {
+  return min(max(__float2int_rn(v), -128), 127);
 }
+
+__device__ __forceinline__ int8_t saturate_round(float v) { return (int8_t)saturate_round_int(v); }
+
+/* Four int8 results (already in range) packed into one 32-bit word, byte 0 first. */
+__device__ __forceinline__ unsigned pack4(int a, int b, int c, int d) {
+  return (unsigned)(a & 0xff) | ((unsigned)(b & 0xff) << 8) | ((unsigned)(c & 0xff) << 16) |
+         ((unsigned)d << 24);
+}
+
+/* Byte k (0..3) of a word as a signed value. */
+__device__ __forceinline__ int byte_s8(unsigned w, int k) { return (int)(int8_t)(w >> (8 * k)); }
 
 /* Per output channel: x_scale * w_scales[c] and the bias (0 when absent,
  * added all the same: the reference adds +0.0f, which turns -0 into +0). */
@@ -58,8 +71,9 @@ __device__ __forceinline__ float finish(const InferCudaInt8Epilogue &e, float v,
   return v;
 }
 
-__device__ __forceinline__ void store(void *y, int y_i8, int64_t idx, float v, float y_scale) {
-  if (y_i8) ((int8_t *)y)[idx] = saturate_round(__fdiv_rn(v, y_scale));
+/* y_inv: 1 / y_scale (InferCudaInt8Epilogue.y_inv). */
+__device__ __forceinline__ void store(void *y, int y_i8, int64_t idx, float v, float y_inv) {
+  if (y_i8) ((int8_t *)y)[idx] = saturate_round(__fmul_rn(v, y_inv));
   else ((float *)y)[idx] = v;
 }
 

@@ -51,52 +51,108 @@ constexpr size_t smem_bytes() {
              : (size_t)BM * (BN + 4) * 4;
 }
 
+/* The activations INT8 layers fuse in practice (ReLU, ReLU6 as a clip,
+ * leaky ReLU), inline. A kernel built with kFastAct uses only these: the
+ * out-of-line path of infer_cuda_act for the others is a call, and
+ * accumulators live across a call site go to local memory, which made the
+ * 128x128 tiles several times slower. Layers with other activations take
+ * the kFastAct = false form, whose epilogue always goes through shared
+ * memory (no accumulator is live at a call). */
+__host__ __device__ __forceinline__ bool fast_act_kind(InferUnaryKind k) {
+  return k == INFER_UNARY_NONE || k == INFER_UNARY_RELU || k == INFER_UNARY_LEAKY_RELU ||
+         k == INFER_UNARY_CLIP;
+}
+
+template <bool kFastAct>
+__device__ __forceinline__ float act(const InferActivation &p, float x) {
+  if (!kFastAct) return infer_cuda_act(p, x);
+  switch (p.kind) {
+    case INFER_UNARY_RELU: return x < 0.0f ? 0.0f : x;
+    case INFER_UNARY_LEAKY_RELU: return x < 0.0f ? (float)((double)p.alpha * x) : x;
+    case INFER_UNARY_CLIP: {
+      float v = x < p.alpha ? p.alpha : x;
+      return v > p.beta ? p.beta : v;
+    }
+    default: return x; /* NONE: the launch sends other kinds to the generic form */
+  }
+}
+
+/* infer_i8::finish with the activation above. */
+template <bool kFastAct>
+__device__ __forceinline__ float residual_act(const InferCudaInt8Epilogue &e, float v,
+                                              int64_t idx) {
+  if (e.residual) {
+    if (e.residual_i8)
+      v = __fadd_rn(v, __fmul_rn((float)((const int8_t *)e.residual)[idx], e.residual_scale));
+    else
+      v = __fadd_rn(v, ((const float *)e.residual)[idx]);
+  }
+  return e.act.kind != INFER_UNARY_NONE ? act<kFastAct>(e.act, v) : v;
+}
+
 /* The staged epilogue: 16 consecutive channels of row m from the int32
- * tile `a` (16-byte aligned). vec: y, the residual and the channel count
- * allow 16-byte accesses. */
+ * tile `a` (16-byte aligned). vec: y, the residual, the scales, the bias
+ * and the channel count allow 16-byte accesses. The vector form is where
+ * an INT8 layer's time goes when its reduction is short (a 1x1 conv over
+ * 64 channels), so it loads scales and biases as vectors, unpacks and
+ * packs bytes with shifts (no byte array in local memory) and multiplies
+ * by the reciprocal of the output scale. */
+template <bool kFastAct>
 __device__ __forceinline__ void epilogue16(const InferCudaInt8Epilogue &e, void *y, int y_i8,
                                            const int32_t *a, int64_t idx0, int co0, int n,
                                            bool vec) {
   if (!vec || n < 16) {
     for (int u = 0; u < 16 && u < n; u++) {
-      float v = infer_i8::finish(e, infer_i8::conv_value(infer_i8::channel(e, co0 + u), a[u]),
-                                 idx0 + u);
-      infer_i8::store(y, y_i8, idx0 + u, v, e.y_scale);
+      float v = residual_act<kFastAct>(
+          e, infer_i8::conv_value(infer_i8::channel(e, co0 + u), a[u]), idx0 + u);
+      infer_i8::store(y, y_i8, idx0 + u, v, e.y_inv);
     }
     return;
   }
-  int32_t acc[16];
-#pragma unroll
-  for (int u = 0; u < 16; u += 4) *(int4 *)(acc + u) = *(const int4 *)(a + u);
   float v[16];
 #pragma unroll
-  for (int u = 0; u < 16; u++) v[u] = infer_i8::conv_value(infer_i8::channel(e, co0 + u), acc[u]);
+  for (int u = 0; u < 16; u += 4) {
+    int4 acc = *(const int4 *)(a + u);
+    float4 ws = __ldg((const float4 *)(e.w_scales + co0 + u));
+    float4 b = e.bias ? __ldg((const float4 *)(e.bias + co0 + u)) : make_float4(0, 0, 0, 0);
+    v[u] = __fadd_rn(__fmul_rn(__int2float_rn(acc.x), __fmul_rn(e.x_scale, ws.x)), b.x);
+    v[u + 1] = __fadd_rn(__fmul_rn(__int2float_rn(acc.y), __fmul_rn(e.x_scale, ws.y)), b.y);
+    v[u + 2] = __fadd_rn(__fmul_rn(__int2float_rn(acc.z), __fmul_rn(e.x_scale, ws.z)), b.z);
+    v[u + 3] = __fadd_rn(__fmul_rn(__int2float_rn(acc.w), __fmul_rn(e.x_scale, ws.w)), b.w);
+  }
   if (e.residual) {
     /* read before y is written: y may alias the residual */
     if (e.residual_i8) {
       int4 rv = *(const int4 *)((const int8_t *)e.residual + idx0);
-      const int8_t *rb = (const int8_t *)&rv;
+      const unsigned rw[4] = {(unsigned)rv.x, (unsigned)rv.y, (unsigned)rv.z, (unsigned)rv.w};
 #pragma unroll
-      for (int u = 0; u < 16; u++) v[u] = __fadd_rn(v[u], __fmul_rn((float)rb[u], e.residual_scale));
+      for (int u = 0; u < 16; u++)
+        v[u] = __fadd_rn(v[u], __fmul_rn((float)infer_i8::byte_s8(rw[u / 4], u % 4),
+                                         e.residual_scale));
     } else {
-      float rf[16];
 #pragma unroll
-      for (int u = 0; u < 16; u += 4)
-        *(float4 *)(rf + u) = *(const float4 *)((const float *)e.residual + idx0 + u);
-#pragma unroll
-      for (int u = 0; u < 16; u++) v[u] = __fadd_rn(v[u], rf[u]);
+      for (int u = 0; u < 16; u += 4) {
+        float4 r = *(const float4 *)((const float *)e.residual + idx0 + u);
+        v[u] = __fadd_rn(v[u], r.x);
+        v[u + 1] = __fadd_rn(v[u + 1], r.y);
+        v[u + 2] = __fadd_rn(v[u + 2], r.z);
+        v[u + 3] = __fadd_rn(v[u + 3], r.w);
+      }
     }
   }
   if (e.act.kind != INFER_UNARY_NONE) {
 #pragma unroll
-    for (int u = 0; u < 16; u++) v[u] = infer_cuda_act(e.act, v[u]);
+    for (int u = 0; u < 16; u++) v[u] = act<kFastAct>(e.act, v[u]);
   }
   if (y_i8) {
-    int4 q;
-    int8_t *qb = (int8_t *)&q;
+    int q[16];
 #pragma unroll
-    for (int u = 0; u < 16; u++) qb[u] = infer_i8::saturate_round(__fdiv_rn(v[u], e.y_scale));
-    *(int4 *)((int8_t *)y + idx0) = q;
+    for (int u = 0; u < 16; u++) q[u] = infer_i8::saturate_round_int(__fmul_rn(v[u], e.y_inv));
+    *(int4 *)((int8_t *)y + idx0) =
+        make_int4((int)infer_i8::pack4(q[0], q[1], q[2], q[3]),
+                  (int)infer_i8::pack4(q[4], q[5], q[6], q[7]),
+                  (int)infer_i8::pack4(q[8], q[9], q[10], q[11]),
+                  (int)infer_i8::pack4(q[12], q[13], q[14], q[15]));
   } else {
 #pragma unroll
     for (int u = 0; u < 16; u += 4)
@@ -145,7 +201,7 @@ __device__ __forceinline__ int8_t gather_x(const int8_t *__restrict__ x, const G
   return __ldg(x + (((int64_t)pn * g.h + ih) * g.w + iw) * g.c + c);
 }
 
-template <int BM, int BN, int WM, int WN, bool kVec>
+template <int BM, int BN, int WM, int WN, bool kVec, bool kFastAct>
 __global__ void __launch_bounds__(WM *WN * 32)
     conv_mma_kernel(const int8_t *__restrict__ x, const int8_t *__restrict__ w, void *y, int y_i8,
                     Geo g, InferCudaInt8Epilogue e) {
@@ -266,7 +322,12 @@ __global__ void __launch_bounds__(WM *WN * 32)
   /* epilogue: accumulator (i, j, r) is row g (+8 for r >= 2), channel
    * 2 * (lane % 4) + (r & 1) of the warp's m16 x n8 tile (i, j) */
   const int gq = lane >> 2, tq = lane & 3;
-  if (g.staged) {
+  /* from the registers only in the common case (pairs of channels, 8-byte
+   * aligned y): a loop body small enough to unroll, so the accumulators stay
+   * registers (indexing them in a loop that is not unrolled puts the whole
+   * array in local memory, main loop included) */
+  const bool pairs = (g.cout & 1) == 0 && ((uintptr_t)y & 7) == 0;
+  if (!kFastAct || g.staged || !pairs) {
     /* the tile to shared memory, then 16 channels of one row per thread:
      * neighbouring threads write neighbouring 16-byte pieces */
     constexpr int kCs = BN + 4;
@@ -284,58 +345,79 @@ __global__ void __launch_bounds__(WM *WN * 32)
       }
     __syncthreads();
     const bool vec = g.cout % 16 == 0 && ((uintptr_t)y & 15) == 0 &&
-                     ((uintptr_t)e.residual & 15) == 0;
+                     ((uintptr_t)e.residual & 15) == 0 && ((uintptr_t)e.w_scales & 15) == 0 &&
+                     ((uintptr_t)e.bias & 15) == 0;
     for (int q = tid; q < BM * BN / 16; q += kThreads) {
       int r = q / (BN / 16), c0 = (q % (BN / 16)) * 16;
       int m = block_m + r, co0 = block_n + c0;
       if (m >= g.m || co0 >= g.cout) continue;
-      epilogue16(e, y, y_i8, cs + r * kCs + c0, (int64_t)m * g.cout + co0, co0, g.cout - co0,
+      epilogue16<kFastAct>(e, y, y_i8, cs + r * kCs + c0, (int64_t)m * g.cout + co0, co0, g.cout - co0,
                  vec);
     }
     return;
   }
-  const bool pairs = (g.cout & 1) == 0 && ((uintptr_t)y & 7) == 0;
-  infer_i8::Channel ch[kNt][2];
+  if constexpr (kFastAct) {
+    infer_i8::Channel ch[kNt][2];
 #pragma unroll
-  for (int j = 0; j < kNt; j++)
+    for (int j = 0; j < kNt; j++)
 #pragma unroll
-    for (int q = 0; q < 2; q++) {
-      int co = block_n + wn * kWtn + j * 8 + tq * 2 + q;
-      ch[j][q] = co < g.cout ? infer_i8::channel(e, co) : infer_i8::Channel{0.0f, 0.0f};
-    }
+      for (int q = 0; q < 2; q++) {
+        int co = block_n + wn * kWtn + j * 8 + tq * 2 + q;
+        ch[j][q] = co < g.cout ? infer_i8::channel(e, co) : infer_i8::Channel{0.0f, 0.0f};
+      }
 #pragma unroll
-  for (int i = 0; i < kMt; i++)
+    for (int i = 0; i < kMt; i++)
 #pragma unroll
-    for (int h = 0; h < 2; h++) {
-      int m = block_m + wm * kWtm + i * 16 + gq + h * 8;
-      if (m >= g.m) continue;
+      for (int h = 0; h < 2; h++) {
+        int m = block_m + wm * kWtm + i * 16 + gq + h * 8;
 #pragma unroll
-      for (int j = 0; j < kNt; j++) {
-        int co = block_n + wn * kWtn + j * 8 + tq * 2;
-        if (co >= g.cout) continue;
-        int64_t idx = (int64_t)m * g.cout + co;
-        float v0 = infer_i8::finish(e, infer_i8::conv_value(ch[j][0], acc[i][j][2 * h]), idx);
-        if (pairs) {
-          float v1 =
-              infer_i8::finish(e, infer_i8::conv_value(ch[j][1], acc[i][j][2 * h + 1]), idx + 1);
-          if (y_i8) {
-            char2 q;
-            q.x = infer_i8::saturate_round(__fdiv_rn(v0, e.y_scale));
-            q.y = infer_i8::saturate_round(__fdiv_rn(v1, e.y_scale));
-            *(char2 *)((int8_t *)y + idx) = q;
-          } else {
-            *(float2 *)((float *)y + idx) = make_float2(v0, v1);
-          }
-        } else {
-          infer_i8::store(y, y_i8, idx, v0, e.y_scale);
-          if (co + 1 < g.cout) {
-            float v1 = infer_i8::finish(
+        for (int j = 0; j < kNt; j++) {
+          int co = block_n + wn * kWtn + j * 8 + tq * 2;
+          if (m < g.m && co < g.cout) {
+            int64_t idx = (int64_t)m * g.cout + co;
+            float v0 = residual_act<true>(e, infer_i8::conv_value(ch[j][0], acc[i][j][2 * h]), idx);
+            float v1 = residual_act<true>(
                 e, infer_i8::conv_value(ch[j][1], acc[i][j][2 * h + 1]), idx + 1);
-            infer_i8::store(y, y_i8, idx + 1, v1, e.y_scale);
+            if (y_i8) {
+              char2 q;
+              q.x = infer_i8::saturate_round(__fmul_rn(v0, e.y_inv));
+              q.y = infer_i8::saturate_round(__fmul_rn(v1, e.y_inv));
+              *(char2 *)((int8_t *)y + idx) = q;
+            } else {
+              *(float2 *)((float *)y + idx) = make_float2(v0, v1);
+            }
           }
         }
       }
-    }
+  }
+}
+
+/* One activation form of a tile configuration: the vector or the gather
+ * kernel (a configuration without the gather form instantiates the vector
+ * one twice rather than a gather kernel it never runs). */
+template <int BM, int BN, int WM, int WN, bool kGather, bool kFastAct>
+cudaError_t run(const int8_t *x, const int8_t *w, void *y, int y_i8, const Geo &g,
+                const InferCudaInt8Epilogue &e, bool vec, dim3 grid, size_t smem,
+                cudaStream_t s) {
+  /* above 48 KiB of dynamic shared memory a kernel must opt in (once; the
+   * attribute is per function and setting it again is harmless) */
+  static bool opted[2];
+  if (!opted[vec]) {
+    cudaError_t err =
+        vec ? cudaFuncSetAttribute(conv_mma_kernel<BM, BN, WM, WN, true, kFastAct>,
+                                   cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem)
+            : cudaFuncSetAttribute(conv_mma_kernel<BM, BN, WM, WN, !kGather, kFastAct>,
+                                   cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
+    if (err != cudaSuccess) return err;
+    opted[vec] = true;
+  }
+  if (vec)
+    conv_mma_kernel<BM, BN, WM, WN, true, kFastAct>
+        <<<grid, WM * WN * 32, smem, s>>>(x, w, y, y_i8, g, e);
+  else
+    conv_mma_kernel<BM, BN, WM, WN, !kGather, kFastAct>
+        <<<grid, WM * WN * 32, smem, s>>>(x, w, y, y_i8, g, e);
+  return cudaGetLastError();
 }
 
 /* Launches tile configuration <BM, BN, WM, WN>, its epilogue staged
@@ -371,24 +453,9 @@ cudaError_t launch(const int8_t *x, const int8_t *w, void *y, int y_i8,
   dim3 grid((unsigned)((g.m + BM - 1) / BM), (unsigned)((g.cout + BN - 1) / BN));
   bool vec = g.c % 16 == 0 && ((uintptr_t)x % 16) == 0 && ((uintptr_t)w % 16) == 0;
   if (!vec && !kGather) return cudaErrorInvalidValue;
-  /* above 48 KiB of dynamic shared memory a kernel must opt in (once; the
-   * attribute is per function and setting it again is harmless) */
-  static bool opted[2];
-  if (!opted[vec]) {
-    cudaError_t err =
-        vec ? cudaFuncSetAttribute(conv_mma_kernel<BM, BN, WM, WN, true>,
-                                   cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem)
-            : cudaFuncSetAttribute(conv_mma_kernel<BM, BN, WM, WN, kGather ? false : true>,
-                                   cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
-    if (err != cudaSuccess) return err;
-    opted[vec] = true;
-  }
-  if (vec)
-    conv_mma_kernel<BM, BN, WM, WN, true><<<grid, WM * WN * 32, smem, s>>>(x, w, y, y_i8, g, *e);
-  else
-    conv_mma_kernel<BM, BN, WM, WN, kGather ? false : true>
-        <<<grid, WM * WN * 32, smem, s>>>(x, w, y, y_i8, g, *e);
-  return cudaGetLastError();
+  if (fast_act_kind(e->act.kind))
+    return run<BM, BN, WM, WN, kGather, true>(x, w, y, y_i8, g, *e, vec, grid, smem, s);
+  return run<BM, BN, WM, WN, kGather, false>(x, w, y, y_i8, g, *e, vec, grid, smem, s);
 }
 
 }  // namespace

@@ -94,6 +94,7 @@ InferStatus *infer_cuda_gemm_int8_run_path(const InferOpCall *c, const InferCuda
   e.w_scales = c->in[3].data;
   e.x_scale = p->quant.x_scale;
   e.y_scale = p->quant.y_scale;
+  e.y_inv = e.y_scale > 0.0f ? 1.0f / e.y_scale : 0.0f;
   e.act = p->activation;
   e.alpha = p->alpha;
   e.beta = p->beta;

@@ -90,6 +90,25 @@ static int count_int8(const InferEngine *e, const char **first) {
   return n;
 }
 
+/* INT8 Conv/Gemm layers that write float (a graph output, a float reader). */
+static int int8_writing_float(const InferEngine *e) {
+  const InferNetwork *net = infer_engine_network(e);
+  int n = 0;
+  for (int l = 0; l < infer_engine_num_layers(e); l++) {
+    InferLayerInfo li;
+    InferStatus *st = infer_engine_layer_info(e, l, &li);
+    if (st) {
+      infer_status_free(st);
+      continue;
+    }
+    bool heavy = !strcmp(li.op, "conv") || !strcmp(li.op, "gemm");
+    InferTensorId t = infer_network_find_tensor(net, li.output);
+    if (heavy && !strcmp(li.precision, "int8") && infer_network_tensor_dtype(net, t) != INFER_DTYPE_I8)
+      n++;
+  }
+  return n;
+}
+
 /* Conv layers left float in an INT8 engine (the RGB layer); *name: the first. */
 static int float_convs(const InferEngine *e, const char **name) {
   int n = 0;
@@ -114,12 +133,14 @@ static void free_outputs(float **o, int n) {
 
 int main(int argc, char **argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: test_int8_models MODEL.onnx BOUND [MIN_INT8_LAYERS [FLOAT_CONVS]]\n");
+    fprintf(stderr, "usage: test_int8_models MODEL.onnx BOUND [MIN_INT8_LAYERS [FLOAT_CONVS "
+                    "[INT8_WRITING_FLOAT]]]\n");
     return 2;
   }
   double bound = atof(argv[2]);
   int min_int8 = argc > 3 ? atoi(argv[3]) : 1;
   int want_float_convs = argc > 4 ? atoi(argv[4]) : 0;
+  int want_float_writers = argc > 5 ? atoi(argv[5]) : -1;
   InferNetwork *net = NULL;
   CHECK_OK(infer_onnx_parse_file(argv[1], &net));
   if (!net) TEST_MAIN_END("int8_models");
@@ -178,6 +199,10 @@ int main(int argc, char **argv) {
       if (pinned) CHECK(count_int8(pinned, &first_pinned) == n8 - 1);
       if (first_pinned) CHECK(strcmp(first_pinned, name) != 0);
     }
+    /* INT8 layers hand i8 to INT8 readers, as x or as a residual */
+    int writers = int8_writing_float(int8);
+    printf("%s: %d INT8 layers write float\n", argv[1], writers);
+    if (want_float_writers >= 0) CHECK(writers == want_float_writers);
     /* a convolution over <= 4 input channels stays float unless pinned to INT8 */
     const char *rgb = NULL;
     CHECK(float_convs(int8, &rgb) == want_float_convs);
