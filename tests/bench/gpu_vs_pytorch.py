@@ -311,10 +311,10 @@ def main():
                 for b in [int(v) for v in args.batches.split(",")]:
                     ms = compiled_ms(model, size, b, precision, 50)
                     model = model.float().cpu().to(memory_format=torch.contiguous_format)
-                    ours = [r["ours"] for r in rows if r["model"] == name and r["ours"]
+                    same = [r["ours"] for r in rows if r["model"] == name and r["ours"]
                             and r["precision"] == precision and r["batch"] == b]
                     compiled.append((name, precision, b, b * 1000.0 / ms, ms,
-                                     ours[0]["img_s"] if ours else None))
+                                     same[0]["img_s"] if same else None))
                     print("torch.compile max-autotune %s %s b%d: %.1f img/s %.3f ms"
                           % (name, precision, b, b * 1000.0 / ms, ms), flush=True)
     table = format_table(rows, gpu, date)
@@ -322,10 +322,10 @@ def main():
         table += ("\ntorch.compile(mode=\"max-autotune\") in the same run (`--compile`):\n\n"
                   "| model | prec | batch | torch.compile img/s | latency ms | ours img/s | "
                   "ours/torch.compile |\n| --- | --- | --- | --- | --- | --- | --- |\n")
-        for name, precision, b, img_s, ms, ours in compiled:
+        for name, precision, b, img_s, ms, ours_img_s in compiled:
             table += "| %s | %s | %d | %.1f | %.3f | %s | %s |\n" % (
-                name, precision, b, img_s, ms, fmt(ours, "%.1f"),
-                fmt(ours / img_s if ours else None, "%.2f"))
+                name, precision, b, img_s, ms, fmt(ours_img_s, "%.1f"),
+                fmt(ours_img_s / img_s if ours_img_s else None, "%.2f"))
     print(table)
     with open(args.out, "a") as f:
         f.write(table)
