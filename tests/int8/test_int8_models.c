@@ -73,20 +73,25 @@ static InferStatus *run(InferEngine *e, const Inputs *in, float **outputs, int64
   return st;
 }
 
+/* Layer l's info; false (the status dropped) when there is none. */
+static bool layer_at(const InferEngine *e, int l, InferLayerInfo *li) {
+  InferStatus *st = infer_engine_layer_info(e, l, li);
+  infer_status_free(st);
+  return st == NULL;
+}
+
+static bool is_conv_or_gemm(const InferLayerInfo *li) {
+  return !strcmp(li->op, "conv") || !strcmp(li->op, "gemm");
+}
+
 static int count_int8(const InferEngine *e, const char **first) {
   int n = 0;
-  for (int l = 0; l < infer_engine_num_layers(e); l++) {
-    InferLayerInfo li;
-    InferStatus *st = infer_engine_layer_info(e, l, &li);
-    if (st) {
-      infer_status_free(st);
-      continue;
-    }
-    if (strcmp(li.precision, "int8") == 0 && (!strcmp(li.op, "conv") || !strcmp(li.op, "gemm"))) {
+  InferLayerInfo li;
+  for (int l = 0; l < infer_engine_num_layers(e); l++)
+    if (layer_at(e, l, &li) && !strcmp(li.precision, "int8") && is_conv_or_gemm(&li)) {
       if (first && n == 0) *first = li.name;
       n++;
     }
-  }
   return n;
 }
 
@@ -94,36 +99,24 @@ static int count_int8(const InferEngine *e, const char **first) {
 static int int8_writing_float(const InferEngine *e) {
   const InferNetwork *net = infer_engine_network(e);
   int n = 0;
-  for (int l = 0; l < infer_engine_num_layers(e); l++) {
-    InferLayerInfo li;
-    InferStatus *st = infer_engine_layer_info(e, l, &li);
-    if (st) {
-      infer_status_free(st);
-      continue;
-    }
-    bool heavy = !strcmp(li.op, "conv") || !strcmp(li.op, "gemm");
-    InferTensorId t = infer_network_find_tensor(net, li.output);
-    if (heavy && !strcmp(li.precision, "int8") && infer_network_tensor_dtype(net, t) != INFER_DTYPE_I8)
+  InferLayerInfo li;
+  for (int l = 0; l < infer_engine_num_layers(e); l++)
+    if (layer_at(e, l, &li) && is_conv_or_gemm(&li) && !strcmp(li.precision, "int8") &&
+        infer_network_tensor_dtype(net, infer_network_find_tensor(net, li.output)) !=
+            INFER_DTYPE_I8)
       n++;
-  }
   return n;
 }
 
 /* Conv layers left float in an INT8 engine (the RGB layer); *name: the first. */
 static int float_convs(const InferEngine *e, const char **name) {
   int n = 0;
-  for (int l = 0; l < infer_engine_num_layers(e); l++) {
-    InferLayerInfo li;
-    InferStatus *st = infer_engine_layer_info(e, l, &li);
-    if (st) {
-      infer_status_free(st);
-      continue;
-    }
-    if (strcmp(li.op, "conv") == 0 && strcmp(li.precision, "int8") != 0) {
+  InferLayerInfo li;
+  for (int l = 0; l < infer_engine_num_layers(e); l++)
+    if (layer_at(e, l, &li) && !strcmp(li.op, "conv") && strcmp(li.precision, "int8") != 0) {
       if (name && n == 0) *name = li.name;
       n++;
     }
-  }
   return n;
 }
 
