@@ -180,6 +180,12 @@ def parse(out, key, pattern):
     return float(m.group(1)) if m else float("nan")
 
 
+def default_calibrate(inferexec):
+    """infer-calibrate of the build inferexec belongs to."""
+    build = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(inferexec))))
+    return os.path.join(build, "calibration", "tools", "infer-calibrate")
+
+
 def calibration_cache(args, onnx_path, size, workdir):
     """A min-max calibration cache of the model from 32 random-normal images
     (4 files of 8), made once per model by infer-calibrate."""
@@ -262,8 +268,7 @@ def main():
                     help="infer-calibrate (default: calibration/tools/ of the inferexec build)")
     args = ap.parse_args()
     if args.calibrate is None:
-        build = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(args.inferexec))))
-        args.calibrate = os.path.join(build, "calibration", "tools", "infer-calibrate")
+        args.calibrate = default_calibrate(args.inferexec)
     workdir = args.workdir or tempfile.mkdtemp(prefix="infer_bench_")
     os.makedirs(workdir, exist_ok=True)
     gpu = torch.cuda.get_device_name(0)

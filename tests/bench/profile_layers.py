@@ -33,8 +33,7 @@ def main():
     ap.add_argument("--out", default=None, help="also write the raw inferexec output here")
     args = ap.parse_args()
     if args.calibrate is None:
-        build = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(args.inferexec))))
-        args.calibrate = os.path.join(build, "calibration", "tools", "infer-calibrate")
+        args.calibrate = bench.default_calibrate(args.inferexec)
     workdir = args.workdir or tempfile.mkdtemp(prefix="infer_profile_")
     os.makedirs(workdir, exist_ok=True)
     model, size = bench.make_model(args.model)
