@@ -29,6 +29,9 @@ typedef struct InferOpCall {
 
 /* FP32 layers may use TF32 tensor-core math (the engine's precisions allow it). */
 #define INFER_CALL_TF32 1u
+/* INT8 layers keep to tactics whose outputs equal the CPU reference's bit
+ * for bit (the engine was built with INT8 exactness). */
+#define INFER_CALL_INT8_EXACT 2u
 
 static inline const InferTensorView *infer_call_input(const InferOpCall *c, int i) {
   static const InferTensorView absent = {INFER_DTYPE_UNDEFINED, {0, {0}}, 0};

@@ -41,6 +41,10 @@ unsigned infer_build_config_precisions(const InferBuildConfig *cfg) { return cfg
 
 void infer_build_config_set_tf32(InferBuildConfig *cfg, bool allow) { cfg->no_tf32 = !allow; }
 
+void infer_build_config_set_int8_exact(InferBuildConfig *cfg, bool exact) {
+  cfg->int8_exact = exact;
+}
+
 InferStatus *infer_build_config_set_layer_precision(InferBuildConfig *cfg, const char *layer,
                                                     InferPrecision precision) {
   if (!layer || !*layer)

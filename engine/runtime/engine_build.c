@@ -286,6 +286,7 @@ InferStatus *infer_engine_build(const InferNetwork *net, const InferBuildConfig 
   e->source_hash = net->source_hash;
   e->precisions = cfg ? cfg->precisions : INFER_PRECISION_FP32;
   if (!cfg || !cfg->no_tf32) e->precisions |= INFER_ENGINE_TF32;
+  if (cfg && cfg->int8_exact) e->precisions |= INFER_ENGINE_INT8_EXACT;
   InferStatus *st = build_engine(net, cfg, e);
   if (!st && be->prepare_engine) st = be->prepare_engine(e);
   if (!st) st = infer_build_progress(cfg, "timing", 3, 3);

@@ -39,6 +39,7 @@ static const char *layer_kernel(const InferEngine *e, const InferLayer *l) {
     /* INFER_CUDA_CONV_TACTIC_INT8_* (kernels/cuda/cuda_conv_int8.h) */
     int32_t t = l->params.conv.tactic;
     if (t == 4001) return "int8-cublaslt-1x1";
+    if (t >= 4200 && t < 4208) return "int8-cublaslt-fused-1x1"; /* INT8_LT_FUSED + k */
     if (t >= 4100 && t < 4100 + (int32_t)(sizeof mma / sizeof mma[0])) return mma[t - 4100];
     if (t == 4000) return "int8-direct";
     return "int8-default";

@@ -18,11 +18,14 @@ typedef struct InferLayerPrecision {
 
 /* Engine flag next to the precision bits: FP32 layers may use TF32. */
 #define INFER_ENGINE_TF32 (1u << 8)
+/* Engine flag: INT8 layers use only tactics equal to the CPU reference bit for bit. */
+#define INFER_ENGINE_INT8_EXACT (1u << 9)
 
 struct InferBuildConfig {
   InferBackendKind backend;
   unsigned precisions;
   bool no_tf32;
+  bool int8_exact;
   int32_t n_profiles, n_layer_precisions;
   InferInputProfile *profiles;
   InferLayerPrecision *layer_precisions;

@@ -167,6 +167,7 @@ static InferStatus *run_layer(InferContext *c, int32_t l, InferStream *stream, b
   InferOpCall call;
   infer_layer_call(layer, c->views, in, out, &call);
   if (c->engine->precisions & INFER_ENGINE_TF32) call.flags |= INFER_CALL_TF32;
+  if (c->engine->precisions & INFER_ENGINE_INT8_EXACT) call.flags |= INFER_CALL_INT8_EXACT;
   /* shape functions see host values only */
   for (int i = 0; i < layer->n_inputs; i++)
     if (layer->inputs[i] >= 0) in[i].data = c->host_values[layer->inputs[i]];

@@ -532,7 +532,8 @@ static InferStatus *read_io(const uint8_t *p, const char *name, const Header *h,
     if (!rd_shape(&r, &b->min_shapes[i], 0)) return corrupt(name, "bad min shape %d", i);
   for (int32_t i = 0; i < b->n_inputs; i++)
     if (!rd_shape(&r, &b->max_shapes[i], 0)) return corrupt(name, "bad max shape %d", i);
-  if (!rd_u32(&r, &b->precisions) || (b->precisions & ~(uint32_t)(INFER_PRECISION_BEST | INFER_ENGINE_TF32)))
+  const uint32_t known = INFER_PRECISION_BEST | INFER_ENGINE_TF32 | INFER_ENGINE_INT8_EXACT;
+  if (!rd_u32(&r, &b->precisions) || (b->precisions & ~known))
     return corrupt(name, "bad precisions");
   if (!rd_i32(&r, &b->n_source_layers) || b->n_source_layers < 0)
     return corrupt(name, "bad layer count");

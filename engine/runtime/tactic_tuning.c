@@ -78,6 +78,7 @@ static InferStatus *layer_call(const InferEngine *e, const InferBackend *be, con
   *call = (InferOpCall){layer->op, layer->name, &layer->params, in, layer->n_inputs, out,
                         layer->n_outputs, 0};
   if (e->precisions & INFER_ENGINE_TF32) call->flags |= INFER_CALL_TF32;
+  if (e->precisions & INFER_ENGINE_INT8_EXACT) call->flags |= INFER_CALL_INT8_EXACT;
   *ok = true;
   return NULL;
 }

@@ -145,6 +145,7 @@ static InferStatus *configure(const InferexecOptions *o, const InferNetwork *net
   infer_build_config_set_backend(cfg, o->backend);
   infer_build_config_set_precisions(cfg, o->precisions);
   if (o->no_tf32) infer_build_config_set_tf32(cfg, false);
+  if (o->int8_exact) infer_build_config_set_int8_exact(cfg, true);
   INFER_TRY(configure_int8(o, net, cfg));
   if (o->opt_level >= 0) infer_build_config_set_optimization_level(cfg, o->opt_level);
   for (int i = 0; i < o->n_disabled_passes; i++)

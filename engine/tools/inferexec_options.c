@@ -41,6 +41,7 @@ static const OptionSpec specs[] = {
   {"--cuda-graph", ARG_NONE, 0, "capture and replay CUDA graphs (CUDA backend; the default)"},
   {"--no-cuda-graph", ARG_NONE, 0, "enqueue layer by layer on every run (CUDA backend)"},
   {"--no-tf32", ARG_NONE, 0, "FP32 layers without TF32 tensor-core math (strict FP32)"},
+  {"--int8-exact", ARG_NONE, 0, "INT8 layers only on kernels equal to the CPU reference bit for bit"},
   {"--no-data-transfers", ARG_NONE, 0, "leave host<->device copies out of the timed runs"},
   {"--timing-cache", ARG_STRING, OFF(timing_cache), "FILE  kernel timing cache (read, then updated)"},
   {"--dump-graph", ARG_NONE, 0, "print the layers before and after optimization (precision, layout, kernel)"},
@@ -81,6 +82,7 @@ static int set_flag(InferexecOptions *o, const char *name) {
   else if (strcmp(name, "--cuda-graph") == 0) o->cuda_graph = true;
   else if (strcmp(name, "--no-cuda-graph") == 0) o->no_cuda_graph = true;
   else if (strcmp(name, "--no-tf32") == 0) o->no_tf32 = true;
+  else if (strcmp(name, "--int8-exact") == 0) o->int8_exact = true;
   else if (strcmp(name, "--no-data-transfers") == 0) o->no_data_transfers = true;
   else if (strcmp(name, "--dump-graph") == 0) o->dump_graph = true;
   else if (strcmp(name, "--dump-profile") == 0) o->dump_profile = true;

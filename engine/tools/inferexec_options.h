@@ -27,7 +27,7 @@ typedef struct InferexecOptions {
   int iterations, warmup, streams, print_values;
   double duration_s;
   unsigned seed;
-  bool cuda_graph, no_cuda_graph, no_tf32, no_data_transfers, dump_graph, dump_profile, compare;
+  bool cuda_graph, no_cuda_graph, no_tf32, int8_exact, no_data_transfers, dump_graph, dump_profile, compare;
 } InferexecOptions;
 
 /* Parses argv; returns 0, or 1 after printing --help, or -1 after an error. */

@@ -179,15 +179,32 @@ static bool gemm_shaped(const InferOpCall *c, InferCudaInt8ConvGeo *g) {
   return g->batch * g->out_size <= INT_MAX && g->k_size * g->in_ch <= INT_MAX;
 }
 
+/* A 1x1, stride 1, unpadded channels-last conv over multiples of 4
+ * channels: a plain product for cuBLASLt. */
+static bool lt_shaped(const InferOpCall *c) {
+  const InferConvParams *p = &c->params->conv;
+  InferCudaInt8ConvGeo g;
+  if (!gemm_shaped(c, &g) || g.k_size != 1 || g.s[1] != 1 || g.s[2] != 1) return false;
+  for (int i = 0; i < 4; i++)
+    if (p->pads[i] != 0) return false;
+  return g.in_ch % 4 == 0 && g.out_ch % 4 == 0;
+}
+
+static bool lt_fused_tactic(int32_t t) {
+  return t >= INFER_CUDA_CONV_TACTIC_INT8_LT_FUSED &&
+         t < INFER_CUDA_CONV_TACTIC_INT8_LT_FUSED + INFER_CUDA_CONV_INT8_LT_FUSED_CANDIDATES;
+}
+
 bool infer_cuda_conv_int8_tactic_applicable(const InferOpCall *c, int32_t t) {
   if (t == INFER_CUDA_CONV_TACTIC_INT8_DIRECT) return true;
   InferCudaInt8ConvGeo g;
-  if (t == INFER_CUDA_CONV_TACTIC_INT8_LT) {
+  if (t == INFER_CUDA_CONV_TACTIC_INT8_LT) return lt_shaped(c);
+  if (lt_fused_tactic(t)) {
     const InferConvParams *p = &c->params->conv;
-    if (!gemm_shaped(c, &g) || g.k_size != 1 || g.s[1] != 1 || g.s[2] != 1) return false;
-    for (int i = 0; i < 4; i++)
-      if (p->pads[i] != 0) return false;
-    return g.in_ch % 4 == 0 && g.out_ch % 4 == 0;
+    InferUnaryKind act = p->activation.kind;
+    return lt_shaped(c) && c->out[0].dtype == INFER_DTYPE_I8 &&
+           (act == INFER_UNARY_NONE || act == INFER_UNARY_RELU) &&
+           (!p->has_residual || c->in[4].dtype == INFER_DTYPE_I8);
   }
   if (t >= INFER_CUDA_CONV_TACTIC_INT8_MMA &&
       t < INFER_CUDA_CONV_TACTIC_INT8_MMA + INFER_CUDA_CONV_INT8_MMA_CONFIGS)
@@ -210,10 +227,17 @@ static int32_t effective_tactic(const InferOpCall *c) {
   return INFER_CUDA_CONV_TACTIC_INT8_DIRECT;
 }
 
-size_t infer_cuda_conv_int8_workspace(const InferOpCall *c) {
-  if (effective_tactic(c) != INFER_CUDA_CONV_TACTIC_INT8_LT) return 0;
+/* The scratch memory of tactic t (a layer the tactic applies to). */
+static size_t tactic_workspace(const InferOpCall *c, int32_t t) {
   const InferShape *ys = &c->out[0].shape;
-  return infer_cuda_int8_lt_workspace(ys->d[0] * ys->d[1] * ys->d[2], ys->d[3]);
+  if (t == INFER_CUDA_CONV_TACTIC_INT8_LT)
+    return infer_cuda_int8_lt_workspace(ys->d[0] * ys->d[1] * ys->d[2], ys->d[3]);
+  if (lt_fused_tactic(t)) return infer_cuda_int8_lt_fused_workspace(ys->d[3]);
+  return 0;
+}
+
+size_t infer_cuda_conv_int8_workspace(const InferOpCall *c) {
+  return tactic_workspace(c, effective_tactic(c));
 }
 
 static InferStatus *run_tactic(const InferOpCall *c, const InferCudaExec *ex, int32_t t) {
@@ -229,6 +253,9 @@ static InferStatus *run_tactic(const InferOpCall *c, const InferCudaExec *ex, in
   if (t == INFER_CUDA_CONV_TACTIC_INT8_LT)
     return infer_cuda_int8_lt_run(c, ex, x, w, g.batch * g.out_size, g.out_ch, g.in_ch, y, y_i8,
                                   &e);
+  if (lt_fused_tactic(t))
+    return infer_cuda_int8_lt_fused_run(c, ex, x, w, g.batch * g.out_size, g.out_ch, g.in_ch, y,
+                                        &e, t - INFER_CUDA_CONV_TACTIC_INT8_LT_FUSED);
   int k = t - INFER_CUDA_CONV_TACTIC_INT8_MMA;
   int cfg = k >= 0 && k < INFER_CUDA_CONV_INT8_MMA_CONFIGS ? k % INFER_CUDA_CONV_INT8_MMA_TILES : -1;
   int staged = k >= INFER_CUDA_CONV_INT8_MMA_TILES;
@@ -256,20 +283,20 @@ InferStatus *infer_cuda_conv_int8_tune(const InferOpCall *c, const InferCudaExec
   *tactic = 0;
   *ms = 0;
   if (infer_shape_numel(&c->out[0].shape) <= 0) return NULL;
-  int32_t cands[2 + INFER_CUDA_CONV_INT8_MMA_CONFIGS];
+  int32_t cands[2 + INFER_CUDA_CONV_INT8_MMA_CONFIGS + INFER_CUDA_CONV_INT8_LT_FUSED_CANDIDATES];
   int n = 0;
   cands[n++] = INFER_CUDA_CONV_TACTIC_INT8_DIRECT;
   cands[n++] = INFER_CUDA_CONV_TACTIC_INT8_LT;
   for (int k = 0; k < INFER_CUDA_CONV_INT8_MMA_CONFIGS; k++)
     cands[n++] = INFER_CUDA_CONV_TACTIC_INT8_MMA + k;
+  /* cuBLASLt's own requantization may differ by 1 LSB from the reference */
+  if (!(c->flags & INFER_CALL_INT8_EXACT))
+    for (int k = 0; k < INFER_CUDA_CONV_INT8_LT_FUSED_CANDIDATES; k++)
+      cands[n++] = INFER_CUDA_CONV_TACTIC_INT8_LT_FUSED + k;
   for (int i = 0; i < n; i++) {
     int32_t t = cands[i];
     if (!infer_cuda_conv_int8_tactic_applicable(c, t)) continue;
-    if (t == INFER_CUDA_CONV_TACTIC_INT8_LT) {
-      const InferShape *ys = &c->out[0].shape;
-      if (ex->workspace_bytes < infer_cuda_int8_lt_workspace(ys->d[0] * ys->d[1] * ys->d[2], ys->d[3]))
-        continue;
-    }
+    if (ex->workspace_bytes < tactic_workspace(c, t)) continue;
     double t_ms = 0;
     InferStatus *st =
         infer_cuda_time(c, ex, run_tactic, t, 5, "timing an INT8 convolution tactic", &t_ms);

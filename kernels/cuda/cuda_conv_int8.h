@@ -18,6 +18,15 @@
  *                counts multiples of 4: cuBLASLt's INT8 tensor-core product
  *                into an int32 buffer, then the epilogue kernel
  *                (cuda_conv_int8_lt.c)
+ *   INT8_LT_FUSED+k  the INT8_LT geometry with an i8 output, ReLU or no
+ *                activation and no residual or an i8 one: cuBLASLt's IMMA
+ *                product with its own epilogue (per-channel alpha, bias,
+ *                ReLU, beta * residual, i8 store), k its heuristic's
+ *                candidate. Requantizes by alpha = x_scale * w_scale /
+ *                y_scale in one step where the reference rounds the
+ *                float value first, so an output may differ from the
+ *                reference by 1 LSB: never chosen for engines built with
+ *                INT8 exactness (infer_build_config_set_int8_exact)
  *   INT8_MMA+k   2-D channels-last, group 1, any kernel/stride/pad/dilation:
  *                the project's implicit GEMM on the tensor cores (mma.sync
  *                m16n8k32 s8, sm_80+) with the epilogue fused
@@ -37,6 +46,8 @@ extern "C" {
 #define INFER_CUDA_CONV_TACTIC_INT8_DIRECT 4000
 #define INFER_CUDA_CONV_TACTIC_INT8_LT 4001
 #define INFER_CUDA_CONV_TACTIC_INT8_MMA 4100
+#define INFER_CUDA_CONV_TACTIC_INT8_LT_FUSED 4200
+#define INFER_CUDA_CONV_INT8_LT_FUSED_CANDIDATES 4
 /* MMA + k: tile configuration k % 4 (below), the epilogue storing from
  * the registers (k < 4) or staged through shared memory (k >= 4) */
 #define INFER_CUDA_CONV_INT8_MMA_TILES 4
@@ -91,6 +102,11 @@ cudaError_t infer_cuda_conv_int8_direct(const int8_t *x, const int8_t *w, void *
 cudaError_t infer_cuda_int8_epilogue_rows(const int32_t *acc, int64_t rows, int64_t channels,
                                           int64_t row0, void *y, int y_i8,
                                           const InferCudaInt8Epilogue *epi, void *stream);
+/* cuBLASLt's per-channel epilogue factors for INT8_LT_FUSED (device
+ * arrays of `channels` floats): alpha = x_scale * w_scales[c] * y_inv,
+ * bias = bias[c] * y_inv (0 without a bias). */
+cudaError_t infer_cuda_int8_lt_channel_factors(const InferCudaInt8Epilogue *epi, int64_t channels,
+                                               float *alpha, float *bias, void *stream);
 /* A Gemm y[m, n] = epilogue(op(A) op(B)) by one thread per output. */
 cudaError_t infer_cuda_gemm_int8_direct(const int8_t *a, const int8_t *b, void *y, int y_i8,
                                         int64_t m, int64_t n, int64_t k, int trans_a, int trans_b,
@@ -123,6 +139,15 @@ InferStatus *infer_cuda_int8_lt_run(const InferOpCall *call, const InferCudaExec
                                     const int8_t *a, const int8_t *b, int64_t rows, int64_t n,
                                     int64_t k, void *y, int y_i8, const InferCudaInt8Epilogue *epi);
 size_t infer_cuda_int8_lt_workspace(int64_t rows, int64_t n);
+/* y[rows, n] (i8) = cuBLASLt's IMMA product of A[rows, k] and B[n, k]^T with
+ * its own epilogue: round(alpha[c] * acc + beta * residual + bias'[c]),
+ * ReLU when relu, saturated to i8 (tactic INT8_LT_FUSED; residual i8 or
+ * NULL, may alias y). candidate: the index into cuBLASLt's heuristic list. */
+InferStatus *infer_cuda_int8_lt_fused_run(const InferOpCall *call, const InferCudaExec *exec,
+                                          const int8_t *a, const int8_t *b, int64_t rows,
+                                          int64_t n, int64_t k, int8_t *y,
+                                          const InferCudaInt8Epilogue *epi, int candidate);
+size_t infer_cuda_int8_lt_fused_workspace(int64_t n);
 
 #ifdef __cplusplus
 }

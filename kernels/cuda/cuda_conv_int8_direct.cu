@@ -1,6 +1,7 @@
 /* The always-available INT8 kernels: a direct convolution (one thread per
  * output element, any geometry, NCHW or NHWC, groups), the epilogue over
- * an int32 product (after cuBLASLt), and a direct Gemm. Sums in int32;
+ * an int32 product (after cuBLASLt), the per-channel factors of cuBLASLt's
+ * own INT8 epilogue, and a direct Gemm. Sums in int32;
  * on channels-last tensors whose groups hold a multiple of 4 channels,
  * four products at a time with __dp4a (exact, like the scalar loop). */
 #include <cuda_runtime.h>
@@ -147,6 +148,27 @@ extern "C" cudaError_t infer_cuda_int8_epilogue_rows(const int32_t *acc, int64_t
   if (rows <= 0 || channels <= 0) return cudaSuccess;
   epilogue_rows_kernel<<<blocks_for(rows * channels), kThreads, 0, (cudaStream_t)stream>>>(
       acc, rows, channels, row0, y, y_i8, *e);
+  return cudaGetLastError();
+}
+
+/* alpha[c] = (x_scale * w_scales[c]) / y_scale, bias_out[c] = bias[c] / y_scale
+ * (as products by the reciprocal, like the reference's requantization) */
+__global__ void lt_channel_factors_kernel(const float *__restrict__ w_scales,
+                                          const float *__restrict__ bias, float x_scale,
+                                          float y_inv, int64_t n, float *__restrict__ alpha,
+                                          float *__restrict__ bias_out) {
+  GRID_STRIDE(c, n) {
+    alpha[c] = __fmul_rn(__fmul_rn(x_scale, w_scales[c]), y_inv);
+    bias_out[c] = bias ? __fmul_rn(bias[c], y_inv) : 0.0f;
+  }
+}
+
+extern "C" cudaError_t infer_cuda_int8_lt_channel_factors(const InferCudaInt8Epilogue *e,
+                                                          int64_t channels, float *alpha,
+                                                          float *bias, void *stream) {
+  if (channels <= 0) return cudaSuccess;
+  lt_channel_factors_kernel<<<blocks_for(channels), kThreads, 0, (cudaStream_t)stream>>>(
+      e->w_scales, e->bias, e->x_scale, e->y_inv, channels, alpha, bias);
   return cudaGetLastError();
 }
 

@@ -43,11 +43,15 @@ struct Geo {
   int staged; /* the epilogue through shared memory (coalesced 16-byte stores) */
 };
 
+/* The stage ring (as many stages as the reduction has tiles, up to
+ * kStages: the loop never touches the others, and a short reduction, a
+ * 1x1 conv over 64 channels, then fits more blocks per SM), or the staged
+ * int32 tile (rows padded by 4 words). */
 template <int BM, int BN>
-constexpr size_t smem_bytes() {
-  /* the stage ring, or the staged int32 tile (rows padded by 4 words) */
-  return (size_t)kStages * (BM + BN) * kLds > (size_t)BM * (BN + 4) * 4
-             ? (size_t)kStages * (BM + BN) * kLds
+constexpr size_t smem_bytes(int ktiles = kStages) {
+  return (size_t)(ktiles < kStages ? ktiles : kStages) * (BM + BN) * kLds >
+                 (size_t)BM * (BN + 4) * 4
+             ? (size_t)(ktiles < kStages ? ktiles : kStages) * (BM + BN) * kLds
              : (size_t)BM * (BN + 4) * 4;
 }
 
@@ -214,7 +218,10 @@ __global__ void __launch_bounds__(WM *WN * 32)
 
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   const int wm = warp / WN, wn = warp % WN;
-  const int block_m = blockIdx.x * BM, block_n = blockIdx.y * BN;
+  /* the C_out tiles of one row of tiles are neighbouring blocks: they run
+   * together and read the same A rows, from L2 */
+  const int n_tiles = (g.cout + BN - 1) / BN;
+  const int block_m = (int)(blockIdx.x / n_tiles) * BM, block_n = (int)(blockIdx.x % n_tiles) * BN;
   const int col = tid & 3, row0 = tid >> 2;
 
   /* the output pixels this thread loads A rows for */
@@ -403,11 +410,12 @@ cudaError_t run(const int8_t *x, const int8_t *w, void *y, int y_i8, const Geo &
    * attribute is per function and setting it again is harmless) */
   static bool opted[2];
   if (!opted[vec]) {
+    const int most = (int)smem_bytes<BM, BN>();
     cudaError_t err =
         vec ? cudaFuncSetAttribute(conv_mma_kernel<BM, BN, WM, WN, true, kFastAct>,
-                                   cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem)
+                                   cudaFuncAttributeMaxDynamicSharedMemorySize, most)
             : cudaFuncSetAttribute(conv_mma_kernel<BM, BN, WM, WN, !kGather, kFastAct>,
-                                   cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
+                                   cudaFuncAttributeMaxDynamicSharedMemorySize, most);
     if (err != cudaSuccess) return err;
     opted[vec] = true;
   }
@@ -449,8 +457,8 @@ cudaError_t launch(const int8_t *x, const int8_t *w, void *y, int y_i8,
   g.k = (int)(geo->k_size * geo->in_ch);
   if (g.m <= 0 || g.cout <= 0) return cudaSuccess;
   cudaStream_t s = (cudaStream_t)stream;
-  size_t smem = smem_bytes<BM, BN>();
-  dim3 grid((unsigned)((g.m + BM - 1) / BM), (unsigned)((g.cout + BN - 1) / BN));
+  size_t smem = smem_bytes<BM, BN>((g.k + kBK - 1) / kBK);
+  dim3 grid((unsigned)(((int64_t)g.m + BM - 1) / BM * ((g.cout + BN - 1) / BN)));
   bool vec = g.c % 16 == 0 && ((uintptr_t)x % 16) == 0 && ((uintptr_t)w % 16) == 0;
   if (!vec && !kGather) return cudaErrorInvalidValue;
   if (fast_act_kind(e->act.kind))

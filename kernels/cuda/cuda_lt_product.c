@@ -53,10 +53,14 @@ static InferStatus *entry_build(const InferOpCall *c, LtEntry *e) {
   INFER_TRY(set_attr(c, p->op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb));
   cublasLtEpilogue_t epi = (cublasLtEpilogue_t)k->epilogue;
   if (epi != CUBLASLT_EPILOGUE_DEFAULT) {
-    cudaDataType_t bias_type = (cudaDataType_t)k->d_type;
+    cudaDataType_t bias_type = k->bias_f32 ? CUDA_R_32F : (cudaDataType_t)k->d_type;
     INFER_TRY(set_attr(c, p->op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof epi));
     INFER_TRY(set_attr(c, p->op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bias_type,
                        sizeof bias_type));
+  }
+  if (k->pointer_mode) {
+    cublasLtPointerMode_t mode = (cublasLtPointerMode_t)k->pointer_mode;
+    INFER_TRY(set_attr(c, p->op, CUBLASLT_MATMUL_DESC_POINTER_MODE, &mode, sizeof mode));
   }
   cudaDataType_t ab = (cudaDataType_t)k->ab_type, d = (cudaDataType_t)k->d_type;
   INFER_LT_TRY(c, "cublasLtMatrixLayoutCreate",

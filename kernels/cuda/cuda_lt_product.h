@@ -18,7 +18,9 @@ typedef struct InferLtKey {
   int64_t m, n, k;                 /* y is m x n; k is the reduction */
   int32_t ab_type, d_type;         /* cudaDataType_t of w/x and of y */
   int32_t compute, scale_type;     /* cublasComputeType_t, cudaDataType_t */
-  int32_t epilogue;                /* cublasLtEpilogue_t (bias in d_type) */
+  int32_t epilogue;                /* cublasLtEpilogue_t */
+  int32_t bias_f32;                /* the bias is float (IMMA with a float scale), else d_type */
+  int32_t pointer_mode;            /* cublasLtPointerMode_t of alpha / beta (0: host) */
   int32_t candidate;               /* index into the heuristic's list */
   int64_t max_workspace;           /* bytes cuBLASLt may use */
 } InferLtKey;

@@ -48,6 +48,11 @@ unsigned infer_build_config_precisions(const InferBuildConfig *cfg);
  * products, FP32 accumulation) on GPUs that have it. On by default, as in
  * the frameworks; turn it off for bit-faithful FP32. */
 void infer_build_config_set_tf32(InferBuildConfig *cfg, bool allow);
+/* INT8 layers only on kernels whose outputs equal the CPU INT8 reference
+ * bit for bit. Off by default: the fastest INT8 kernels (cuBLASLt's own
+ * requantization, one rounding of x_scale * w_scale / y_scale where the
+ * reference rounds twice) may differ from the reference by 1 LSB. */
+void infer_build_config_set_int8_exact(InferBuildConfig *cfg, bool exact);
 /* Pins a layer (by name) to one precision, e.g. the first and last layers
  * of an INT8 engine to FP16. */
 InferStatus *infer_build_config_set_layer_precision(InferBuildConfig *cfg, const char *layer,
