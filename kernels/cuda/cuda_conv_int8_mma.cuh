@@ -238,25 +238,58 @@ __global__ void __launch_bounds__(WM *WN * 32)
     a_iw[j] = ow * g.sw - g.pw;
   }
 
+  /* The vector form's addressing without divisions in the loop: each A
+   * row's offset of its window origin (n, ih0, iw0) and each B row's
+   * offset, once; the thread's 16-byte piece of K as a cursor (tap row r,
+   * tap column s, channel cc) that load_stage moves on by kBK per call
+   * (calls come in order kt = 0, 1, 2, ...). */
+  int64_t a_off[kAch], b_off[kBch];
+  bool b_ok[kBch];
+  int cur_r = 0, cur_s = 0, cur_c = 0;
+  if (kVec) {
+#pragma unroll
+    for (int j = 0; j < kAch; j++)
+      a_off[j] = (((int64_t)a_n[j] * g.h + a_ih[j]) * g.w + a_iw[j]) * g.c;
+#pragma unroll
+    for (int j = 0; j < kBch; j++) {
+      int co = block_n + row0 + j * kRowStep;
+      b_ok[j] = co < g.cout;
+      b_off[j] = (int64_t)co * g.k;
+    }
+    int tap = col * 16 / g.c;
+    cur_c = col * 16 - tap * g.c;
+    cur_r = tap / g.kw;
+    cur_s = tap - cur_r * g.kw;
+  }
+
   auto load_stage = [&](int stage, int kt) {
     int8_t *as = smem + stage * (BM + BN) * kLds, *bs = as + BM * kLds;
     int kk = kt * kBK + col * 16;
     if (kVec) {
-      int tap = kk / g.c, c = kk - tap * g.c, r = tap / g.kw, s = tap - r * g.kw;
+      const bool k_ok = kk < g.k;
+      const int dr = cur_r * g.dh, ds = cur_s * g.dw;
+      const int64_t tap_off = ((int64_t)dr * g.w + ds) * g.c + cur_c;
 #pragma unroll
       for (int j = 0; j < kAch; j++) {
-        int ih = a_ih[j] + r * g.dh, iw = a_iw[j] + s * g.dw;
-        bool ok = a_ok[j] && kk < g.k && (unsigned)ih < (unsigned)g.h &&
-                  (unsigned)iw < (unsigned)g.w;
-        const int8_t *src = ok ? x + (((int64_t)a_n[j] * g.h + ih) * g.w + iw) * g.c + c : x;
+        int ih = a_ih[j] + dr, iw = a_iw[j] + ds;
+        bool ok = a_ok[j] && k_ok && (unsigned)ih < (unsigned)g.h && (unsigned)iw < (unsigned)g.w;
+        const int8_t *src = ok ? x + a_off[j] + tap_off : x;
         cp_async16(as + (row0 + j * kRowStep) * kLds + col * 16, src, ok ? 16 : 0);
       }
 #pragma unroll
       for (int j = 0; j < kBch; j++) {
-        int co = block_n + row0 + j * kRowStep;
-        bool ok = co < g.cout && kk < g.k;
-        const int8_t *src = ok ? w + (int64_t)co * g.k + kk : w;
+        bool ok = b_ok[j] && k_ok;
+        const int8_t *src = ok ? w + b_off[j] + kk : w;
         cp_async16(bs + (row0 + j * kRowStep) * kLds + col * 16, src, ok ? 16 : 0);
+      }
+      /* the next call's piece: kBK bytes further along K */
+      cur_c += kBK;
+      while (cur_c >= g.c) {
+        cur_c -= g.c;
+        if (++cur_s == g.kw) {
+          cur_s = 0;
+          ++cur_r;
+        }
       }
     } else {
 #pragma unroll

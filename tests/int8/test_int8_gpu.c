@@ -117,6 +117,8 @@ static const ConvCase conv_cases[] = {
   {"3x3 s2 96->33 silu", 2, 96, 15, 15, 33, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 0, 1, INFER_UNARY_SILU, 0, 0, 1, 1},
   /* 16384 x 576 int32 sums: the cuBLASLt tactic runs in two chunks */
   {"1x1 64->576 64x64 res i8 (chunks)", 4, 64, 64, 64, 576, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, INFER_UNARY_RELU, 0, 0, 1, 1},
+  /* two reduction steps, more tiles than the GPU holds at once */
+  {"1x1 128->96 48x48 res i8", 16, 128, 48, 48, 96, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, INFER_UNARY_RELU, 0, 0, 1, 1},
   {"1x1 256->64 no bias, no act", 3, 256, 12, 10, 64, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0, 0, INFER_UNARY_NONE, 0, 0, 1, 1},
   {"1x1 64->256 res i8 no act", 2, 64, 28, 28, 256, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, INFER_UNARY_NONE, 0, 0, 1, 1},
 };
