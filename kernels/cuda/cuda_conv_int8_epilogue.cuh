@@ -25,12 +25,6 @@ __device__ __forceinline__ int saturate_round_int(float v) {
 
 __device__ __forceinline__ int8_t saturate_round(float v) { return (int8_t)saturate_round_int(v); }
 
-/* Four int8 results (already in range) packed into one 32-bit word, byte 0 first. */
-__device__ __forceinline__ unsigned pack4(int a, int b, int c, int d) {
-  return (unsigned)(a & 0xff) | ((unsigned)(b & 0xff) << 8) | ((unsigned)(c & 0xff) << 16) |
-         ((unsigned)d << 24);
-}
-
 /* Byte k (0..3) of a word as a signed value. */
 __device__ __forceinline__ int byte_s8(unsigned w, int k) { return (int)(int8_t)(w >> (8 * k)); }
 

@@ -94,17 +94,61 @@ __device__ __forceinline__ float residual_act(const InferCudaInt8Epilogue &e, fl
   return e.act.kind != INFER_UNARY_NONE ? act<kFastAct>(e.act, v) : v;
 }
 
+/* The 16 channels' factors of one staged-epilogue piece: x_scale *
+ * w_scales[c] and the bias (0 without one), loaded once per thread (a
+ * thread's pieces all start at the same channel). */
+struct Channels16 {
+  float k[16], b[16];
+};
+
+__device__ __forceinline__ void load_channels16(const InferCudaInt8Epilogue &e, int co0,
+                                                Channels16 &ch) {
+#pragma unroll
+  for (int u = 0; u < 16; u += 4) {
+    float4 ws = __ldg((const float4 *)(e.w_scales + co0 + u));
+    float4 b = e.bias ? __ldg((const float4 *)(e.bias + co0 + u)) : make_float4(0, 0, 0, 0);
+    ch.k[u] = __fmul_rn(e.x_scale, ws.x);
+    ch.k[u + 1] = __fmul_rn(e.x_scale, ws.y);
+    ch.k[u + 2] = __fmul_rn(e.x_scale, ws.z);
+    ch.k[u + 3] = __fmul_rn(e.x_scale, ws.w);
+    ch.b[u] = b.x;
+    ch.b[u + 1] = b.y;
+    ch.b[u + 2] = b.z;
+    ch.b[u + 3] = b.w;
+  }
+}
+
+/* round(v) saturated to [-128, 127] in the low byte (PTX's float-to-int
+ * conversion saturates to the destination type; NaN gives 0), as
+ * infer_i8::saturate_round. */
+__device__ __forceinline__ unsigned round_s8(float v) {
+  unsigned r;
+  asm("cvt.rni.s8.f32 %0, %1;" : "=r"(r) : "f"(v));
+  return r;
+}
+
+/* Low bytes of a, b, c, d packed into one word (a in byte 0). */
+__device__ __forceinline__ unsigned pack_low_bytes(unsigned a, unsigned b, unsigned c,
+                                                   unsigned d) {
+  unsigned lo, hi, r;
+  asm("prmt.b32 %0, %1, %2, 0x0040;" : "=r"(lo) : "r"(a), "r"(b));
+  asm("prmt.b32 %0, %1, %2, 0x0040;" : "=r"(hi) : "r"(c), "r"(d));
+  asm("prmt.b32 %0, %1, %2, 0x5410;" : "=r"(r) : "r"(lo), "r"(hi));
+  return r;
+}
+
 /* The staged epilogue: 16 consecutive channels of row m from the int32
  * tile `a` (16-byte aligned). vec: y, the residual, the scales, the bias
- * and the channel count allow 16-byte accesses. The vector form is where
- * an INT8 layer's time goes when its reduction is short (a 1x1 conv over
- * 64 channels), so it loads scales and biases as vectors, unpacks and
- * packs bytes with shifts (no byte array in local memory) and multiplies
- * by the reciprocal of the output scale. */
+ * and the channel count allow 16-byte accesses; ch then holds the
+ * channels' factors. The vector form is where an INT8 layer's time goes
+ * when its reduction is short (a 1x1 conv over 64 channels), so it takes
+ * the factors loaded once, unpacks residual bytes with shifts, requantizes
+ * by the reciprocal of the output scale with one saturating conversion per
+ * value and packs bytes with byte permutes. */
 template <bool kFastAct>
 __device__ __forceinline__ void epilogue16(const InferCudaInt8Epilogue &e, void *y, int y_i8,
                                            const int32_t *a, int64_t idx0, int co0, int n,
-                                           bool vec) {
+                                           bool vec, const Channels16 &ch) {
   if (!vec || n < 16) {
     for (int u = 0; u < 16 && u < n; u++) {
       float v = residual_act<kFastAct>(
@@ -117,12 +161,10 @@ __device__ __forceinline__ void epilogue16(const InferCudaInt8Epilogue &e, void 
 #pragma unroll
   for (int u = 0; u < 16; u += 4) {
     int4 acc = *(const int4 *)(a + u);
-    float4 ws = __ldg((const float4 *)(e.w_scales + co0 + u));
-    float4 b = e.bias ? __ldg((const float4 *)(e.bias + co0 + u)) : make_float4(0, 0, 0, 0);
-    v[u] = __fadd_rn(__fmul_rn(__int2float_rn(acc.x), __fmul_rn(e.x_scale, ws.x)), b.x);
-    v[u + 1] = __fadd_rn(__fmul_rn(__int2float_rn(acc.y), __fmul_rn(e.x_scale, ws.y)), b.y);
-    v[u + 2] = __fadd_rn(__fmul_rn(__int2float_rn(acc.z), __fmul_rn(e.x_scale, ws.z)), b.z);
-    v[u + 3] = __fadd_rn(__fmul_rn(__int2float_rn(acc.w), __fmul_rn(e.x_scale, ws.w)), b.w);
+    v[u] = __fadd_rn(__fmul_rn(__int2float_rn(acc.x), ch.k[u]), ch.b[u]);
+    v[u + 1] = __fadd_rn(__fmul_rn(__int2float_rn(acc.y), ch.k[u + 1]), ch.b[u + 1]);
+    v[u + 2] = __fadd_rn(__fmul_rn(__int2float_rn(acc.z), ch.k[u + 2]), ch.b[u + 2]);
+    v[u + 3] = __fadd_rn(__fmul_rn(__int2float_rn(acc.w), ch.k[u + 3]), ch.b[u + 3]);
   }
   if (e.residual) {
     /* read before y is written: y may alias the residual */
@@ -149,14 +191,14 @@ __device__ __forceinline__ void epilogue16(const InferCudaInt8Epilogue &e, void 
     for (int u = 0; u < 16; u++) v[u] = act<kFastAct>(e.act, v[u]);
   }
   if (y_i8) {
-    int q[16];
+    unsigned q[16];
 #pragma unroll
-    for (int u = 0; u < 16; u++) q[u] = infer_i8::saturate_round_int(__fmul_rn(v[u], e.y_inv));
+    for (int u = 0; u < 16; u++) q[u] = round_s8(__fmul_rn(v[u], e.y_inv));
     *(int4 *)((int8_t *)y + idx0) =
-        make_int4((int)infer_i8::pack4(q[0], q[1], q[2], q[3]),
-                  (int)infer_i8::pack4(q[4], q[5], q[6], q[7]),
-                  (int)infer_i8::pack4(q[8], q[9], q[10], q[11]),
-                  (int)infer_i8::pack4(q[12], q[13], q[14], q[15]));
+        make_int4((int)pack_low_bytes(q[0], q[1], q[2], q[3]),
+                  (int)pack_low_bytes(q[4], q[5], q[6], q[7]),
+                  (int)pack_low_bytes(q[8], q[9], q[10], q[11]),
+                  (int)pack_low_bytes(q[12], q[13], q[14], q[15]));
   } else {
 #pragma unroll
     for (int u = 0; u < 16; u += 4)
@@ -387,12 +429,17 @@ __global__ void __launch_bounds__(WM *WN * 32)
     const bool vec = g.cout % 16 == 0 && ((uintptr_t)y & 15) == 0 &&
                      ((uintptr_t)e.residual & 15) == 0 && ((uintptr_t)e.w_scales & 15) == 0 &&
                      ((uintptr_t)e.bias & 15) == 0;
+    /* every piece of this thread starts at the same channel */
+    static_assert(kThreads % (BN / 16) == 0, "one channel offset per thread");
+    const int c0 = (tid % (BN / 16)) * 16, co0 = block_n + c0;
+    Channels16 ch;
+    if (vec && co0 + 16 <= g.cout) load_channels16(e, co0, ch);
     for (int q = tid; q < BM * BN / 16; q += kThreads) {
-      int r = q / (BN / 16), c0 = (q % (BN / 16)) * 16;
-      int m = block_m + r, co0 = block_n + c0;
+      int r = q / (BN / 16);
+      int m = block_m + r;
       if (m >= g.m || co0 >= g.cout) continue;
-      epilogue16<kFastAct>(e, y, y_i8, cs + r * kCs + c0, (int64_t)m * g.cout + co0, co0, g.cout - co0,
-                 vec);
+      epilogue16<kFastAct>(e, y, y_i8, cs + r * kCs + c0, (int64_t)m * g.cout + co0, co0,
+                           g.cout - co0, vec, ch);
     }
     return;
   }
