@@ -41,6 +41,23 @@ size_t infer_cuda_int8_lt_workspace(int64_t rows, int64_t n) {
   return align_up((size_t)(chunk_rows(rows, n) * n) * sizeof(int32_t)) + LT_SCRATCH;
 }
 
+/* The key of an i8 x i8 product with int32 sums, out_type y (int32 or i8). */
+static InferLtKey int8_key(int64_t rows, int64_t n, int64_t k, cudaDataType_t out_type,
+                           cudaDataType_t scale_type) {
+  InferLtKey key;
+  memset(&key, 0, sizeof key);
+  key.m = rows;
+  key.n = n;
+  key.k = k;
+  key.ab_type = CUDA_R_8I;
+  key.d_type = out_type;
+  key.compute = CUBLAS_COMPUTE_32I;
+  key.scale_type = scale_type;
+  key.epilogue = CUBLASLT_EPILOGUE_DEFAULT;
+  key.max_workspace = (int64_t)LT_SCRATCH;
+  return key;
+}
+
 /* The fused form's workspace: alpha and bias vectors, then cuBLASLt's scratch. */
 static size_t factors_bytes(int64_t n) { return align_up((size_t)n * sizeof(float)); }
 
@@ -72,22 +89,13 @@ InferStatus *infer_cuda_int8_lt_fused_run(const InferOpCall *c, const InferCudaE
   cudaError_t err = infer_cuda_int8_lt_channel_factors(epi, n, alpha, bias, ex->stream);
   if (err != cudaSuccess)
     return infer_cuda_error(c, "the INT8 channel factor kernel", cudaGetErrorString(err));
-  InferLtKey key;
-  memset(&key, 0, sizeof key);
-  key.m = rows;
-  key.n = n;
-  key.k = k;
-  key.ab_type = CUDA_R_8I;
-  key.d_type = CUDA_R_8I;
-  key.compute = CUBLAS_COMPUTE_32I;
-  key.scale_type = CUDA_R_32F;
+  InferLtKey key = int8_key(rows, n, k, CUDA_R_8I, CUDA_R_32F);
   key.epilogue = relu ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS;
   key.bias_f32 = 1;
   /* beta from the host even without a residual (beta 0): cuBLASLt 13 on
    * sm_90 rejects the BETA_ZERO form of the alpha vector for IMMA */
   key.pointer_mode = CUBLASLT_POINTER_MODE_ALPHA_DEVICE_VECTOR_BETA_HOST;
   key.candidate = candidate;
-  key.max_workspace = (int64_t)LT_SCRATCH;
   InferLtProduct *e = NULL;
   INFER_TRY(infer_cuda_lt_product(c, &key, &e));
   cublasLtHandle_t lt;
@@ -127,17 +135,7 @@ InferStatus *infer_cuda_int8_lt_run(const InferOpCall *c, const InferCudaExec *e
   INFER_TRY(infer_cuda_lt_handle(c, &lt));
   for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
     int64_t m = rows - r0 < chunk ? rows - r0 : chunk;
-    InferLtKey key;
-    memset(&key, 0, sizeof key);
-    key.m = m;
-    key.n = n;
-    key.k = k;
-    key.ab_type = CUDA_R_8I;
-    key.d_type = CUDA_R_32I;
-    key.compute = CUBLAS_COMPUTE_32I;
-    key.scale_type = CUDA_R_32I;
-    key.epilogue = CUBLASLT_EPILOGUE_DEFAULT;
-    key.max_workspace = (int64_t)LT_SCRATCH;
+    InferLtKey key = int8_key(m, n, k, CUDA_R_32I, CUDA_R_32I);
     InferLtProduct *e = NULL;
     INFER_TRY(infer_cuda_lt_product(c, &key, &e));
     INFER_LT_TRY(c, "cublasLtMatmul",

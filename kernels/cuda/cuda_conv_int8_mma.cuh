@@ -15,6 +15,12 @@
  * accumulators in registers and writes y directly (i8 or f32, pairs of
  * adjacent channels per store).
  *
+ * Neighbouring blocks take the C_out tiles of one row of output pixels
+ * (they read the same A rows while those are in L2); the loads address A
+ * and B from per-tile row offsets and a K cursor moved on per stage, with
+ * no division in the loop; the ring holds only as many stages as the
+ * reduction has (a 1x1 conv over 64 channels: one, and more blocks per SM).
+ *
  * Shared rows are padded to 80 bytes: the 8 rows an ldmatrix phase reads
  * then start in 8 different 4-bank groups (no bank conflicts). Needs
  * sm_80 or newer (mma.sync s8 m16n8k32, cp.async, ldmatrix).
