@@ -521,6 +521,33 @@ static void test_constant_only(void) {
   infer_engine_release(engine);
 }
 
+/* The engine flags a build config sets (no TF32, INT8 exactness) travel in
+ * the plan: a plan of such an engine loads and runs like the engine. */
+static void test_engine_flags(void) {
+  InferNetwork *net = make_net();
+  InferBuildConfig *cfg = NULL;
+  CHECK_OK(infer_build_config_create(&cfg));
+  InferEngine *engine = NULL;
+  if (cfg) {
+    infer_build_config_set_backend(cfg, INFER_BACKEND_CPU);
+    infer_build_config_set_tf32(cfg, false);
+    infer_build_config_set_int8_exact(cfg, true);
+    CHECK_OK(infer_engine_build(net, cfg, &engine));
+  }
+  infer_build_config_release(cfg);
+  infer_network_release(net);
+  if (!engine) return;
+  void *plan = NULL;
+  size_t size = 0;
+  CHECK_OK(infer_engine_serialize(engine, &plan, &size));
+  InferEngine *loaded = NULL;
+  if (plan) CHECK_OK(infer_engine_deserialize(plan, size, "flags.plan", &loaded));
+  if (loaded) check_same_outputs(engine, loaded);
+  infer_engine_release(loaded);
+  free(plan);
+  infer_engine_release(engine);
+}
+
 int main(void) {
   InferEngine *engine = make_engine();
   if (!engine) TEST_MAIN_END("plan");
@@ -538,6 +565,7 @@ int main(void) {
   }
   test_bad_arguments(engine);
   test_constant_only();
+  test_engine_flags();
   free(plan);
   infer_engine_release(engine);
   TEST_MAIN_END("plan");
