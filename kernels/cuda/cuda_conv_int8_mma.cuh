@@ -54,7 +54,7 @@ struct Geo {
  * 1x1 conv over 64 channels, then fits more blocks per SM), or the staged
  * int32 tile (rows padded by 4 words). */
 template <int BM, int BN>
-constexpr size_t smem_bytes(int ktiles = kStages) {
+__host__ __device__ constexpr size_t smem_bytes(int ktiles = kStages) {
   return (size_t)(ktiles < kStages ? ktiles : kStages) * (BM + BN) * kLds >
                  (size_t)BM * (BN + 4) * 4
              ? (size_t)(ktiles < kStages ? ktiles : kStages) * (BM + BN) * kLds
@@ -150,11 +150,13 @@ __device__ __forceinline__ unsigned pack_low_bytes(unsigned a, unsigned b, unsig
  * when its reduction is short (a 1x1 conv over 64 channels), so it takes
  * the factors loaded once, unpacks residual bytes with shifts, requantizes
  * by the reciprocal of the output scale with one saturating conversion per
- * value and packs bytes with byte permutes. */
+ * value and packs bytes with byte permutes. res_staged: the piece's i8
+ * residual, copied to shared memory (or NULL: read from y's twin). */
 template <bool kFastAct>
 __device__ __forceinline__ void epilogue16(const InferCudaInt8Epilogue &e, void *y, int y_i8,
                                            const int32_t *a, int64_t idx0, int co0, int n,
-                                           bool vec, const Channels16 &ch) {
+                                           bool vec, const Channels16 &ch,
+                                           const int8_t *res_staged) {
   if (!vec || n < 16) {
     for (int u = 0; u < 16 && u < n; u++) {
       float v = residual_act<kFastAct>(
@@ -175,7 +177,8 @@ __device__ __forceinline__ void epilogue16(const InferCudaInt8Epilogue &e, void 
   if (e.residual) {
     /* read before y is written: y may alias the residual */
     if (e.residual_i8) {
-      int4 rv = *(const int4 *)((const int8_t *)e.residual + idx0);
+      int4 rv = res_staged ? *(const int4 *)res_staged
+                           : *(const int4 *)((const int8_t *)e.residual + idx0);
       const unsigned rw[4] = {(unsigned)rv.x, (unsigned)rv.y, (unsigned)rv.z, (unsigned)rv.w};
 #pragma unroll
       for (int u = 0; u < 16; u++)
@@ -368,7 +371,32 @@ __global__ void __launch_bounds__(WM *WN * 32)
 #pragma unroll
       for (int r = 0; r < 4; r++) acc[i][j][r] = 0;
 
+  /* The staged epilogue's pieces: 16 channels of one row each, every piece
+   * of a thread at the same channel. Their i8 residual is copied to shared
+   * memory (after the ring) with the first stage's loads, so that its
+   * latency hides behind the tile's loads and products: a 1x1 conv over 64
+   * channels has one step of those, and its epilogue would otherwise wait
+   * on the residual. Each thread copies the pieces it later reads. */
   const int ktiles = (g.k + kBK - 1) / kBK;
+  const bool pairs = (g.cout & 1) == 0 && ((uintptr_t)y & 7) == 0;
+  const bool staged_epilogue = !kFastAct || g.staged || !pairs;
+  const bool vec = g.cout % 16 == 0 && ((uintptr_t)y & 15) == 0 &&
+                   ((uintptr_t)e.residual & 15) == 0 && ((uintptr_t)e.w_scales & 15) == 0 &&
+                   ((uintptr_t)e.bias & 15) == 0;
+  static_assert((BM * BN / 16) % kThreads == 0 && kThreads % (BN / 16) == 0,
+                "whole pieces per thread, one channel offset per thread");
+  constexpr int kPieces = BM * BN / 16 / kThreads;
+  const int c0 = (tid % (BN / 16)) * 16, co0 = block_n + c0;
+  const bool res_copy = staged_epilogue && vec && e.residual && e.residual_i8 && co0 + 16 <= g.cout;
+  int8_t *res_tile = smem + smem_bytes<BM, BN>(ktiles); /* [BM][BN] bytes when res_copy */
+  if (res_copy) {
+#pragma unroll
+    for (int p = 0; p < kPieces; p++) {
+      int r = (tid + p * kThreads) / (BN / 16), m = block_m + r;
+      const int8_t *src = (const int8_t *)e.residual + (m < g.m ? (int64_t)m * g.cout + co0 : 0);
+      cp_async16(res_tile + r * BN + c0, src, m < g.m ? 16 : 0);
+    }
+  }
 #pragma unroll
   for (int s = 0; s < kStages - 1; s++) {
     if (s < ktiles) load_stage(s, s);
@@ -408,14 +436,13 @@ __global__ void __launch_bounds__(WM *WN * 32)
   cp_async_wait<0>();
 
   /* epilogue: accumulator (i, j, r) is row g (+8 for r >= 2), channel
-   * 2 * (lane % 4) + (r & 1) of the warp's m16 x n8 tile (i, j) */
-  const int gq = lane >> 2, tq = lane & 3;
-  /* from the registers only in the common case (pairs of channels, 8-byte
-   * aligned y): a loop body small enough to unroll, so the accumulators stay
+   * 2 * (lane % 4) + (r & 1) of the warp's m16 x n8 tile (i, j); from the
+   * registers only in the common case (pairs of channels, 8-byte aligned
+   * y): a loop body small enough to unroll, so the accumulators stay
    * registers (indexing them in a loop that is not unrolled puts the whole
    * array in local memory, main loop included) */
-  const bool pairs = (g.cout & 1) == 0 && ((uintptr_t)y & 7) == 0;
-  if (!kFastAct || g.staged || !pairs) {
+  const int gq = lane >> 2, tq = lane & 3;
+  if (staged_epilogue) {
     /* the tile to shared memory, then 16 channels of one row per thread:
      * neighbouring threads write neighbouring 16-byte pieces */
     constexpr int kCs = BN + 4;
@@ -432,12 +459,6 @@ __global__ void __launch_bounds__(WM *WN * 32)
               make_int2(acc[i][j][2 * h], acc[i][j][2 * h + 1]);
       }
     __syncthreads();
-    const bool vec = g.cout % 16 == 0 && ((uintptr_t)y & 15) == 0 &&
-                     ((uintptr_t)e.residual & 15) == 0 && ((uintptr_t)e.w_scales & 15) == 0 &&
-                     ((uintptr_t)e.bias & 15) == 0;
-    /* every piece of this thread starts at the same channel */
-    static_assert(kThreads % (BN / 16) == 0, "one channel offset per thread");
-    const int c0 = (tid % (BN / 16)) * 16, co0 = block_n + c0;
     Channels16 ch;
     if (vec && co0 + 16 <= g.cout) load_channels16(e, co0, ch);
     for (int q = tid; q < BM * BN / 16; q += kThreads) {
@@ -445,7 +466,7 @@ __global__ void __launch_bounds__(WM *WN * 32)
       int m = block_m + r;
       if (m >= g.m || co0 >= g.cout) continue;
       epilogue16<kFastAct>(e, y, y_i8, cs + r * kCs + c0, (int64_t)m * g.cout + co0, co0,
-                           g.cout - co0, vec, ch);
+                           g.cout - co0, vec, ch, res_copy ? res_tile + r * BN + c0 : nullptr);
     }
     return;
   }
@@ -496,7 +517,7 @@ cudaError_t run(const int8_t *x, const int8_t *w, void *y, int y_i8, const Geo &
    * attribute is per function and setting it again is harmless) */
   static bool opted[2];
   if (!opted[vec]) {
-    const int most = (int)smem_bytes<BM, BN>();
+    const int most = (int)(smem_bytes<BM, BN>() + (size_t)BM * BN);
     cudaError_t err =
         vec ? cudaFuncSetAttribute(conv_mma_kernel<BM, BN, WM, WN, true, kFastAct>,
                                    cudaFuncAttributeMaxDynamicSharedMemorySize, most)
@@ -543,7 +564,9 @@ cudaError_t launch(const int8_t *x, const int8_t *w, void *y, int y_i8,
   g.k = (int)(geo->k_size * geo->in_ch);
   if (g.m <= 0 || g.cout <= 0) return cudaSuccess;
   cudaStream_t s = (cudaStream_t)stream;
-  size_t smem = smem_bytes<BM, BN>((g.k + kBK - 1) / kBK);
+  /* plus the i8 residual tile the staged epilogue reads from shared memory */
+  const size_t res_bytes = e->residual && e->residual_i8 ? (size_t)BM * BN : 0;
+  size_t smem = smem_bytes<BM, BN>((g.k + kBK - 1) / kBK) + res_bytes;
   dim3 grid((unsigned)(((int64_t)g.m + BM - 1) / BM * ((g.cout + BN - 1) / BN)));
   bool vec = g.c % 16 == 0 && ((uintptr_t)x % 16) == 0 && ((uintptr_t)w % 16) == 0;
   if (!vec && !kGather) return cudaErrorInvalidValue;
