@@ -19,7 +19,9 @@
  * (they read the same A rows while those are in L2); the loads address A
  * and B from per-tile row offsets and a K cursor moved on per stage, with
  * no division in the loop; the ring holds only as many stages as the
- * reduction has (a 1x1 conv over 64 channels: one, and more blocks per SM).
+ * reduction has (a 1x1 conv over 64 channels: one, and more blocks per SM);
+ * the staged epilogue's i8 residual comes into shared memory with the
+ * first stage's loads.
  *
  * Shared rows are padded to 80 bytes: the 8 rows an ldmatrix phase reads
  * then start in 8 different 4-bank groups (no bank conflicts). Needs
