@@ -483,6 +483,18 @@ static void test_bad_arguments(InferEngine *engine) {
 }
 
 /* A plan of an engine whose output is a constant (no layer at all). */
+/* The engine serialized and loaded back (NULL, with a failed check, when
+ * either step fails). */
+static InferEngine *through_plan(const InferEngine *engine, const char *name) {
+  void *plan = NULL;
+  size_t size = 0;
+  InferEngine *loaded = NULL;
+  CHECK_OK(infer_engine_serialize(engine, &plan, &size));
+  if (plan) CHECK_OK(infer_engine_deserialize(plan, size, name, &loaded));
+  free(plan);
+  return loaded;
+}
+
 static void test_constant_only(void) {
   InferNetwork *net;
   CHECK_OK(infer_network_create(&net));
@@ -498,11 +510,7 @@ static void test_constant_only(void) {
   CHECK_OK(test_build_cpu(net, &engine));
   infer_network_release(net);
   if (!engine) return;
-  void *plan = NULL;
-  size_t size = 0;
-  CHECK_OK(infer_engine_serialize(engine, &plan, &size));
-  InferEngine *loaded = NULL;
-  CHECK_OK(infer_engine_deserialize(plan, size, "const.plan", &loaded));
+  InferEngine *loaded = through_plan(engine, "const.plan");
   if (loaded) {
     CHECK(infer_engine_num_layers(loaded) == 0);
     InferContext *ctx = NULL;
@@ -517,7 +525,6 @@ static void test_constant_only(void) {
     infer_context_release(ctx);
     infer_engine_release(loaded);
   }
-  free(plan);
   infer_engine_release(engine);
 }
 
@@ -537,14 +544,9 @@ static void test_engine_flags(void) {
   infer_build_config_release(cfg);
   infer_network_release(net);
   if (!engine) return;
-  void *plan = NULL;
-  size_t size = 0;
-  CHECK_OK(infer_engine_serialize(engine, &plan, &size));
-  InferEngine *loaded = NULL;
-  if (plan) CHECK_OK(infer_engine_deserialize(plan, size, "flags.plan", &loaded));
+  InferEngine *loaded = through_plan(engine, "flags.plan");
   if (loaded) check_same_outputs(engine, loaded);
   infer_engine_release(loaded);
-  free(plan);
   infer_engine_release(engine);
 }
 
