@@ -278,6 +278,12 @@ InferStatus *infer_cuda_conv_int8_run(const InferOpCall *c, const InferCudaExec 
   return run_tactic(c, ex, effective_tactic(c));
 }
 
+bool infer_cuda_conv_int8_tactic_candidate(const InferOpCall *c, int32_t t) {
+  /* cuBLASLt's own requantization may differ by 1 LSB from the reference */
+  if (lt_fused_tactic(t) && (c->flags & INFER_CALL_INT8_EXACT)) return false;
+  return infer_cuda_conv_int8_tactic_applicable(c, t);
+}
+
 InferStatus *infer_cuda_conv_int8_tune(const InferOpCall *c, const InferCudaExec *ex,
                                        int32_t *tactic, double *ms) {
   *tactic = 0;
@@ -289,13 +295,11 @@ InferStatus *infer_cuda_conv_int8_tune(const InferOpCall *c, const InferCudaExec
   cands[n++] = INFER_CUDA_CONV_TACTIC_INT8_LT;
   for (int k = 0; k < INFER_CUDA_CONV_INT8_MMA_CONFIGS; k++)
     cands[n++] = INFER_CUDA_CONV_TACTIC_INT8_MMA + k;
-  /* cuBLASLt's own requantization may differ by 1 LSB from the reference */
-  if (!(c->flags & INFER_CALL_INT8_EXACT))
-    for (int k = 0; k < INFER_CUDA_CONV_INT8_LT_FUSED_CANDIDATES; k++)
-      cands[n++] = INFER_CUDA_CONV_TACTIC_INT8_LT_FUSED + k;
+  for (int k = 0; k < INFER_CUDA_CONV_INT8_LT_FUSED_CANDIDATES; k++)
+    cands[n++] = INFER_CUDA_CONV_TACTIC_INT8_LT_FUSED + k;
   for (int i = 0; i < n; i++) {
     int32_t t = cands[i];
-    if (!infer_cuda_conv_int8_tactic_applicable(c, t)) continue;
+    if (!infer_cuda_conv_int8_tactic_candidate(c, t)) continue;
     if (ex->workspace_bytes < tactic_workspace(c, t)) continue;
     double t_ms = 0;
     InferStatus *st =

@@ -87,6 +87,10 @@ InferStatus *infer_cuda_conv_int8_tune(const InferOpCall *call, const InferCudaE
                                        int32_t *tactic, double *ms);
 /* Whether a tactic can run this layer (the tuner's candidates). */
 bool infer_cuda_conv_int8_tactic_applicable(const InferOpCall *call, int32_t tactic);
+/* Whether the tuner times tactic for this call: applicable, and not the
+ * fused cuBLASLt form when the engine wants INT8 exactness
+ * (INFER_CALL_INT8_EXACT). */
+bool infer_cuda_conv_int8_tactic_candidate(const InferOpCall *call, int32_t tactic);
 /* The geometry and the epilogue operands of an INT8 conv call. */
 InferStatus *infer_cuda_conv_int8_geo(const InferOpCall *call, InferCudaInt8ConvGeo *geo);
 void infer_cuda_conv_int8_epilogue_of(const InferOpCall *call, InferCudaInt8Epilogue *epi);

@@ -252,7 +252,16 @@ static void run_conv_case(const ConvCase *cc) {
     infer_status_free(rs);
     cudaFree(ws_ptr);
   }
-  /* tuning with INT8 exactness keeps to the exact tactics */
+  /* with INT8 exactness the fused tactic is no candidate, without it it is
+   * one wherever it applies; tuning with exactness picks an exact tactic */
+  for (int k = 0; k < INFER_CUDA_CONV_INT8_LT_FUSED_CANDIDATES; k++) {
+    int32_t t = INFER_CUDA_CONV_TACTIC_INT8_LT_FUSED + k;
+    bool applies = infer_cuda_conv_int8_tactic_applicable(&gpu, t);
+    gpu.flags = INFER_CALL_INT8_EXACT;
+    CHECK(!infer_cuda_conv_int8_tactic_candidate(&gpu, t));
+    gpu.flags = 0;
+    CHECK(infer_cuda_conv_int8_tactic_candidate(&gpu, t) == applies);
+  }
   p.conv.tactic = 0;
   size_t wsb = infer_cuda_workspace_conv(&gpu) + ((size_t)64 << 20);
   void *ws_ptr = NULL;
