@@ -34,6 +34,9 @@ static const char *layer_kernel(const InferEngine *e, const InferLayer *l) {
                                     "int8-mma-64x64",          "int8-mma-256x128",
                                     "int8-mma-128x128-staged", "int8-mma-128x64-staged",
                                     "int8-mma-64x64-staged",   "int8-mma-256x128-staged"};
+  static const char *const wgmma[] = {"int8-wgmma-128x128", "int8-wgmma-128x64",
+                                      "int8-wgmma-64x128", "int8-wgmma-64x64",
+                                      "int8-wgmma-128x256", "int8-wgmma-256x128"};
   if (e->backend == INFER_BACKEND_CPU) return "cpu-reference";
   if (l->op == INFER_OP_CONV && l->params.conv.quant.int8) {
     /* INFER_CUDA_CONV_TACTIC_INT8_* (kernels/cuda/cuda_conv_int8.h) */
@@ -41,6 +44,7 @@ static const char *layer_kernel(const InferEngine *e, const InferLayer *l) {
     if (t == 4001) return "int8-cublaslt-1x1";
     if (t >= 4200 && t < 4208) return "int8-cublaslt-fused-1x1"; /* INT8_LT_FUSED + k */
     if (t >= 4100 && t < 4100 + (int32_t)(sizeof mma / sizeof mma[0])) return mma[t - 4100];
+    if (t >= 4300 && t < 4300 + (int32_t)(sizeof wgmma / sizeof wgmma[0])) return wgmma[t - 4300];
     if (t == 4000) return "int8-direct";
     return "int8-default";
   }

@@ -150,19 +150,27 @@ void infer_cuda_conv_int8_epilogue_of(const InferOpCall *c, InferCudaInt8Epilogu
 
 /* ---- tactics --------------------------------------------------------------- */
 
-static bool tensor_cores(void) {
-  static int major = -1; /* the device's compute capability, asked once */
-  if (major < 0) {
-    int dev = 0, v = 0;
+/* The device's compute capability as 10 * major + minor (asked once), 0
+ * when it cannot be asked. */
+static int compute_capability(void) {
+  static int cc = -1;
+  if (cc < 0) {
+    int dev = 0, major = 0, minor = 0;
     if (cudaGetDevice(&dev) != cudaSuccess ||
-        cudaDeviceGetAttribute(&v, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess) {
+        cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess ||
+        cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) != cudaSuccess) {
       cudaGetLastError();
-      return false;
+      return 0;
     }
-    major = v;
+    cc = 10 * major + minor;
   }
-  return major >= 8;
+  return cc;
 }
+
+static bool tensor_cores(void) { return compute_capability() >= 80; }
+
+/* sm_90a machine code runs on 9.0 alone (not on later GPUs) */
+static bool hopper_wgmma(void) { return compute_capability() == 90; }
 
 /* 2-D channels-last, group 1, every dim known and within int range. */
 static bool gemm_shaped(const InferOpCall *c, InferCudaInt8ConvGeo *g) {
@@ -195,6 +203,11 @@ static bool lt_fused_tactic(int32_t t) {
          t < INFER_CUDA_CONV_TACTIC_INT8_LT_FUSED + INFER_CUDA_CONV_INT8_LT_FUSED_CANDIDATES;
 }
 
+static bool wgmma_tactic(int32_t t) {
+  return t >= INFER_CUDA_CONV_TACTIC_INT8_WGMMA &&
+         t < INFER_CUDA_CONV_TACTIC_INT8_WGMMA + INFER_CUDA_CONV_INT8_WGMMA_CONFIGS;
+}
+
 bool infer_cuda_conv_int8_tactic_applicable(const InferOpCall *c, int32_t t) {
   if (t == INFER_CUDA_CONV_TACTIC_INT8_DIRECT) return true;
   InferCudaInt8ConvGeo g;
@@ -212,6 +225,12 @@ bool infer_cuda_conv_int8_tactic_applicable(const InferOpCall *c, int32_t t) {
            (g.in_ch % 16 == 0 || (t - INFER_CUDA_CONV_TACTIC_INT8_MMA) %
                                           INFER_CUDA_CONV_INT8_MMA_TILES ==
                                       INFER_CUDA_CONV_INT8_MMA_GATHER_CONFIG);
+  if (wgmma_tactic(t)) {
+    InferUnaryKind act = c->params->conv.activation.kind;
+    return hopper_wgmma() && gemm_shaped(c, &g) && g.in_ch % 16 == 0 &&
+           (act == INFER_UNARY_NONE || act == INFER_UNARY_RELU || act == INFER_UNARY_CLIP ||
+            act == INFER_UNARY_LEAKY_RELU);
+  }
   return false;
 }
 
@@ -240,6 +259,26 @@ size_t infer_cuda_conv_int8_workspace(const InferOpCall *c) {
   return tactic_workspace(c, effective_tactic(c));
 }
 
+/* The mma.sync implicit GEMM of tactic t, else the direct kernel. A
+ * misaligned buffer (a plan's tactic meeting other memory) sends an
+ * implicit GEMM tactic, wgmma's included, to the configuration that
+ * gathers. */
+static cudaError_t run_mma(int32_t t, const int8_t *x, const int8_t *w, void *y, int y_i8,
+                           const InferCudaInt8ConvGeo *g, const InferCudaInt8Epilogue *e,
+                           bool aligned, void *stream) {
+  int k = t - INFER_CUDA_CONV_TACTIC_INT8_MMA;
+  int cfg = k >= 0 && k < INFER_CUDA_CONV_INT8_MMA_CONFIGS ? k % INFER_CUDA_CONV_INT8_MMA_TILES : -1;
+  int staged = k >= INFER_CUDA_CONV_INT8_MMA_TILES;
+  if ((cfg >= 0 || wgmma_tactic(t)) && !aligned) cfg = INFER_CUDA_CONV_INT8_MMA_GATHER_CONFIG;
+  switch (cfg) {
+    case 0: return infer_cuda_conv_int8_mma_cfg0(x, w, y, y_i8, g, e, staged, stream);
+    case 1: return infer_cuda_conv_int8_mma_cfg1(x, w, y, y_i8, g, e, staged, stream);
+    case 2: return infer_cuda_conv_int8_mma_cfg2(x, w, y, y_i8, g, e, staged, stream);
+    case 3: return infer_cuda_conv_int8_mma_cfg3(x, w, y, y_i8, g, e, staged, stream);
+    default: return infer_cuda_conv_int8_direct(x, w, y, y_i8, g, e, stream);
+  }
+}
+
 static InferStatus *run_tactic(const InferOpCall *c, const InferCudaExec *ex, int32_t t) {
   if (infer_shape_numel(&c->out[0].shape) <= 0) return NULL;
   InferCudaInt8ConvGeo g;
@@ -256,19 +295,12 @@ static InferStatus *run_tactic(const InferOpCall *c, const InferCudaExec *ex, in
   if (lt_fused_tactic(t))
     return infer_cuda_int8_lt_fused_run(c, ex, x, w, g.batch * g.out_size, g.out_ch, g.in_ch, y,
                                         &e, t - INFER_CUDA_CONV_TACTIC_INT8_LT_FUSED);
-  int k = t - INFER_CUDA_CONV_TACTIC_INT8_MMA;
-  int cfg = k >= 0 && k < INFER_CUDA_CONV_INT8_MMA_CONFIGS ? k % INFER_CUDA_CONV_INT8_MMA_TILES : -1;
-  int staged = k >= INFER_CUDA_CONV_INT8_MMA_TILES;
-  /* a misaligned buffer (a plan's tactic meeting other memory) takes the
-   * configuration that gathers */
-  if (cfg >= 0 && ((uintptr_t)x % 16 || (uintptr_t)w % 16 || g.in_ch % 16))
-    cfg = INFER_CUDA_CONV_INT8_MMA_GATHER_CONFIG;
-  if (cfg == 0) err = infer_cuda_conv_int8_mma_cfg0(x, w, y, y_i8, &g, &e, staged, ex->stream);
-  else if (cfg == 1) err = infer_cuda_conv_int8_mma_cfg1(x, w, y, y_i8, &g, &e, staged, ex->stream);
-  else if (cfg == 2) err = infer_cuda_conv_int8_mma_cfg2(x, w, y, y_i8, &g, &e, staged, ex->stream);
-  else if (cfg == 3) err = infer_cuda_conv_int8_mma_cfg3(x, w, y, y_i8, &g, &e, staged, ex->stream);
+  bool aligned = (uintptr_t)x % 16 == 0 && (uintptr_t)w % 16 == 0 && g.in_ch % 16 == 0;
+  if (wgmma_tactic(t) && aligned)
+    err = infer_cuda_conv_int8_wgmma(t - INFER_CUDA_CONV_TACTIC_INT8_WGMMA, x, w, y, y_i8, &g,
+                                     &e, ex->stream);
   else
-    err = infer_cuda_conv_int8_direct(x, w, y, y_i8, &g, &e, ex->stream);
+    err = run_mma(t, x, w, y, y_i8, &g, &e, aligned, ex->stream);
   return err == cudaSuccess ? NULL
                             : infer_cuda_error(c, "the INT8 convolution kernel",
                                                cudaGetErrorString(err));
@@ -289,7 +321,8 @@ InferStatus *infer_cuda_conv_int8_tune(const InferOpCall *c, const InferCudaExec
   *tactic = 0;
   *ms = 0;
   if (infer_shape_numel(&c->out[0].shape) <= 0) return NULL;
-  int32_t cands[2 + INFER_CUDA_CONV_INT8_MMA_CONFIGS + INFER_CUDA_CONV_INT8_LT_FUSED_CANDIDATES];
+  int32_t cands[2 + INFER_CUDA_CONV_INT8_MMA_CONFIGS + INFER_CUDA_CONV_INT8_LT_FUSED_CANDIDATES +
+                INFER_CUDA_CONV_INT8_WGMMA_CONFIGS];
   int n = 0;
   cands[n++] = INFER_CUDA_CONV_TACTIC_INT8_DIRECT;
   cands[n++] = INFER_CUDA_CONV_TACTIC_INT8_LT;
@@ -297,6 +330,8 @@ InferStatus *infer_cuda_conv_int8_tune(const InferOpCall *c, const InferCudaExec
     cands[n++] = INFER_CUDA_CONV_TACTIC_INT8_MMA + k;
   for (int k = 0; k < INFER_CUDA_CONV_INT8_LT_FUSED_CANDIDATES; k++)
     cands[n++] = INFER_CUDA_CONV_TACTIC_INT8_LT_FUSED + k;
+  for (int k = 0; k < INFER_CUDA_CONV_INT8_WGMMA_CONFIGS; k++)
+    cands[n++] = INFER_CUDA_CONV_TACTIC_INT8_WGMMA + k;
   for (int i = 0; i < n; i++) {
     int32_t t = cands[i];
     if (!infer_cuda_conv_int8_tactic_candidate(c, t)) continue;

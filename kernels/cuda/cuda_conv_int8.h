@@ -33,7 +33,12 @@
  *                (cuda_conv_int8_mma.cuh); k picks the tile shape and
  *                how the epilogue stores (timed both ways); C_in
  *                not a multiple of 16 (the first layer's 3 channels): only
- *                the 64x64 configuration, which gathers bytes */
+ *                the 64x64 configuration, which gathers bytes
+ *   INT8_WGMMA+k the INT8_MMA layers with C_in % 16 == 0 and a ReLU, clip,
+ *                leaky ReLU or no activation, on compute capability 9.0
+ *                only: the implicit GEMM on Hopper's warpgroup
+ *                instructions (wgmma m64nNk32 s8, cuda_conv_int8_wgmma.cu),
+ *                k its tile configuration */
 #ifndef INFER_CUDA_CONV_INT8_H
 #define INFER_CUDA_CONV_INT8_H
 
@@ -48,6 +53,9 @@ extern "C" {
 #define INFER_CUDA_CONV_TACTIC_INT8_MMA 4100
 #define INFER_CUDA_CONV_TACTIC_INT8_LT_FUSED 4200
 #define INFER_CUDA_CONV_INT8_LT_FUSED_CANDIDATES 4
+#define INFER_CUDA_CONV_TACTIC_INT8_WGMMA 4300
+/* WGMMA + k: tile configuration k of infer_cuda_conv_int8_wgmma */
+#define INFER_CUDA_CONV_INT8_WGMMA_CONFIGS 6
 /* MMA + k: tile configuration k % 4 (below), the epilogue storing from
  * the registers (k < 4) or staged through shared memory (k >= 4) */
 #define INFER_CUDA_CONV_INT8_MMA_TILES 4
@@ -133,6 +141,16 @@ INFER_CUDA_CONV_INT8_MMA_DECL(1)
 INFER_CUDA_CONV_INT8_MMA_DECL(2)
 INFER_CUDA_CONV_INT8_MMA_DECL(3)
 #undef INFER_CUDA_CONV_INT8_MMA_DECL
+
+/* The wgmma implicit GEMM (sm_90a code: fails with
+ * cudaErrorNoKernelImageForDevice on other GPUs). Tile configuration
+ * (M x C_out): 0 128x128, 1 128x64, 2 64x128, 3 64x64, 4 128x256, 5 256x128.
+ * Needs
+ * C_in % 16 == 0, 16-byte aligned x and w and a ReLU, clip, leaky ReLU or
+ * no activation (else cudaErrorInvalidValue). */
+cudaError_t infer_cuda_conv_int8_wgmma(int config, const int8_t *x, const int8_t *w, void *y,
+                                       int y_i8, const InferCudaInt8ConvGeo *geo,
+                                       const InferCudaInt8Epilogue *epi, void *stream);
 
 /* ---- cuBLASLt INT8 products (cuda_conv_int8_lt.c) ---- */
 /* acc[rows, n] (int32, row-major) = A[rows, k] . B[n, k]^T with A and B i8

@@ -508,6 +508,30 @@ __global__ void __launch_bounds__(WM *WN * 32)
   }
 }
 
+/* The kernels' geometry of a layer (staged: 0). */
+__host__ __forceinline__ Geo geo_of(const InferCudaInt8ConvGeo *geo) {
+  Geo g;
+  g.staged = 0;
+  g.n = (int)geo->batch;
+  g.h = (int)geo->in[1];
+  g.w = (int)geo->in[2];
+  g.c = (int)geo->in_ch;
+  g.oh = (int)geo->out[1];
+  g.ow = (int)geo->out[2];
+  g.cout = (int)geo->out_ch;
+  g.kh = (int)geo->k[1];
+  g.kw = (int)geo->k[2];
+  g.sh = (int)geo->s[1];
+  g.sw = (int)geo->s[2];
+  g.dh = (int)geo->d[1];
+  g.dw = (int)geo->d[2];
+  g.ph = (int)geo->pb[1];
+  g.pw = (int)geo->pb[2];
+  g.m = (int)(geo->batch * geo->out_size);
+  g.k = (int)(geo->k_size * geo->in_ch);
+  return g;
+}
+
 /* One activation form of a tile configuration: the vector or the gather
  * kernel (a configuration without the gather form instantiates the vector
  * one twice rather than a gather kernel it never runs). */
@@ -545,25 +569,8 @@ template <int BM, int BN, int WM, int WN, bool kGather>
 cudaError_t launch(const int8_t *x, const int8_t *w, void *y, int y_i8,
                    const InferCudaInt8ConvGeo *geo, const InferCudaInt8Epilogue *e, bool staged,
                    void *stream) {
-  Geo g;
+  Geo g = geo_of(geo);
   g.staged = staged;
-  g.n = (int)geo->batch;
-  g.h = (int)geo->in[1];
-  g.w = (int)geo->in[2];
-  g.c = (int)geo->in_ch;
-  g.oh = (int)geo->out[1];
-  g.ow = (int)geo->out[2];
-  g.cout = (int)geo->out_ch;
-  g.kh = (int)geo->k[1];
-  g.kw = (int)geo->k[2];
-  g.sh = (int)geo->s[1];
-  g.sw = (int)geo->s[2];
-  g.dh = (int)geo->d[1];
-  g.dw = (int)geo->d[2];
-  g.ph = (int)geo->pb[1];
-  g.pw = (int)geo->pb[2];
-  g.m = (int)(geo->batch * geo->out_size);
-  g.k = (int)(geo->k_size * geo->in_ch);
   if (g.m <= 0 || g.cout <= 0) return cudaSuccess;
   cudaStream_t s = (cudaStream_t)stream;
   /* plus the i8 residual tile the staged epilogue reads from shared memory */

@@ -2,7 +2,8 @@
  *
  *   test_int8_gpu ops
  *     every INT8 conv tactic (direct, cuBLASLt 1x1, the tensor-core
- *     implicit GEMM in each tile configuration) and both INT8 Gemm paths
+ *     implicit GEMM in each tile configuration, mma.sync and, on compute
+ *     capability 9.0, wgmma) and both INT8 Gemm paths
  *     on a table of shapes (odd sizes, strides, asymmetric pads, dilation,
  *     groups and depthwise, 1x1, channel counts that are not multiples of
  *     4/16/32, i8 and f32 residuals, activations, i8 and f32 outputs),
@@ -121,9 +122,16 @@ static const ConvCase conv_cases[] = {
   {"1x1 128->96 48x48 res i8", 16, 128, 48, 48, 96, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, INFER_UNARY_RELU, 0, 0, 1, 1},
   {"1x1 256->64 no bias, no act", 3, 256, 12, 10, 64, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0, 0, INFER_UNARY_NONE, 0, 0, 1, 1},
   {"1x1 64->256 res i8 no act", 2, 64, 28, 28, 256, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, INFER_UNARY_NONE, 0, 0, 1, 1},
+  /* 18 reduction steps, all ring slots reused */
+  {"3x3 s2 128->256 relu", 4, 128, 14, 14, 256, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0, INFER_UNARY_RELU, 0, 0, 1, 1},
 };
 
-static int n_cases_passed, n_cases_failed;
+static int n_cases_passed, n_cases_failed, n_wgmma_passed;
+
+static bool is_lt_fused(int32_t t) {
+  return t >= INFER_CUDA_CONV_TACTIC_INT8_LT_FUSED &&
+         t < INFER_CUDA_CONV_TACTIC_INT8_LT_FUSED + INFER_CUDA_CONV_INT8_LT_FUSED_CANDIDATES;
+}
 
 static int out_dim(int in, int k, int s, int p0, int p1, int d) {
   return (in + p0 + p1 - (d * (k - 1) + 1)) / s + 1;
@@ -213,16 +221,22 @@ static void run_conv_case(const ConvCase *cc) {
   cudaMalloc(&dout.data, ybytes);
   InferOpCall gpu = {INFER_OP_CONV, cc->name, &p, din, n_in, &dout, 1, 0};
   CHECK_OK(infer_cuda_supports_conv(&gpu));
-  enum { N_TACTICS = 2 + INFER_CUDA_CONV_INT8_MMA_CONFIGS + INFER_CUDA_CONV_INT8_LT_FUSED_CANDIDATES };
+  enum {
+    N_TACTICS = 2 + INFER_CUDA_CONV_INT8_MMA_CONFIGS + INFER_CUDA_CONV_INT8_LT_FUSED_CANDIDATES +
+                INFER_CUDA_CONV_INT8_WGMMA_CONFIGS
+  };
   int32_t tactics[N_TACTICS] = {INFER_CUDA_CONV_TACTIC_INT8_DIRECT, INFER_CUDA_CONV_TACTIC_INT8_LT};
+  int n_tactics = 2;
   for (int k = 0; k < INFER_CUDA_CONV_INT8_MMA_CONFIGS; k++)
-    tactics[2 + k] = INFER_CUDA_CONV_TACTIC_INT8_MMA + k;
+    tactics[n_tactics++] = INFER_CUDA_CONV_TACTIC_INT8_MMA + k;
   for (int k = 0; k < INFER_CUDA_CONV_INT8_LT_FUSED_CANDIDATES; k++)
-    tactics[2 + INFER_CUDA_CONV_INT8_MMA_CONFIGS + k] = INFER_CUDA_CONV_TACTIC_INT8_LT_FUSED + k;
-  for (int t = 0; t < N_TACTICS; t++) {
+    tactics[n_tactics++] = INFER_CUDA_CONV_TACTIC_INT8_LT_FUSED + k;
+  for (int k = 0; k < INFER_CUDA_CONV_INT8_WGMMA_CONFIGS; k++)
+    tactics[n_tactics++] = INFER_CUDA_CONV_TACTIC_INT8_WGMMA + k;
+  for (int t = 0; t < n_tactics; t++) {
     p.conv.tactic = tactics[t];
     if (!infer_cuda_conv_int8_tactic_applicable(&gpu, tactics[t])) continue;
-    bool fused = tactics[t] >= INFER_CUDA_CONV_TACTIC_INT8_LT_FUSED;
+    bool fused = is_lt_fused(tactics[t]);
     int lsb = slow_act(cc->act) || fused ? 1 : 0;
     size_t wsb = infer_cuda_workspace_conv(&gpu);
     void *ws_ptr = NULL;
@@ -249,6 +263,7 @@ static void run_conv_case(const ConvCase *cc) {
     if (err != cudaSuccess) printf("  cuda error: %s\n", cudaGetErrorString(err));
     CHECK(bad == 0);
     bad ? n_cases_failed++ : n_cases_passed++;
+    if (!bad && tactics[t] >= INFER_CUDA_CONV_TACTIC_INT8_WGMMA) n_wgmma_passed++;
     infer_status_free(rs);
     cudaFree(ws_ptr);
   }
@@ -271,7 +286,7 @@ static void run_conv_case(const ConvCase *cc) {
   int32_t chosen = 0;
   double ms = 0;
   CHECK_OK(infer_cuda_conv_int8_tune(&gpu, &ex, &chosen, &ms));
-  CHECK(chosen != 0 && chosen < INFER_CUDA_CONV_TACTIC_INT8_LT_FUSED);
+  CHECK(chosen != 0 && !is_lt_fused(chosen));
   gpu.flags = 0;
   cudaFree(ws_ptr);
   for (int i = 0; i < n_in; i++) cudaFree((void *)din[i].data);
@@ -393,8 +408,14 @@ static int ops_main(void) {
   rng = 0x1234567887654321ull;
   for (size_t i = 0; i < sizeof conv_cases / sizeof conv_cases[0]; i++) run_conv_case(&conv_cases[i]);
   for (size_t i = 0; i < sizeof gemm_cases / sizeof gemm_cases[0]; i++) run_gemm_case(&gemm_cases[i]);
-  printf("int8_gpu ops: %d tactic runs within their bound, %d failed\n", n_cases_passed,
-         n_cases_failed);
+  printf("int8_gpu ops: %d tactic runs within their bound (%d of them wgmma), %d failed\n",
+         n_cases_passed, n_wgmma_passed, n_cases_failed);
+  /* on compute capability 9.0 the wgmma tactics must have run */
+  int dev = 0, major = 0, minor = 0;
+  cudaGetDevice(&dev);
+  cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev);
+  cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev);
+  if (major == 9 && minor == 0) CHECK(n_wgmma_passed > 0);
   TEST_MAIN_END("int8_gpu_ops");
 }
 
