@@ -7,12 +7,13 @@
  * tactic is offered on compute capability 9.0 only.
  *
  * A block is 1 or 2 warpgroups; each computes 64 rows of the BM x BN tile
- * over all its BN channels. K goes in steps of 64 bytes through a 4-slot
- * shared-memory ring filled by every thread with cp.async (16 bytes per
- * copy, zero-filled outside the image or past K), two steps ahead: the
- * wgmma of one step stays in flight while the next is issued, so the
- * tensor cores do not wait for the loop's barrier and loads. The tiles are
- * stored in the 64-byte swizzle the descriptors name.
+ * over all its BN channels. K goes in steps of 64 bytes through a ring of
+ * 4 to 7 shared-memory slots filled by every thread with cp.async (16
+ * bytes per copy, zero-filled outside the image or past K), 2 to 5 steps
+ * ahead: the wgmma of one step stays in flight while the next is issued,
+ * so the tensor cores do not wait for the loop's barrier and loads. The
+ * tiles are stored in the 64-byte swizzle the descriptors name. A 1x1,
+ * stride 1, unpadded layer reads A as x itself (no window arithmetic).
  *
  * Epilogue (needs C_in % 16 == 0, 16-byte aligned x and w; activations
  * ReLU / clip / leaky ReLU or none): the reference's float expression per
@@ -32,13 +33,18 @@ namespace {
 using infer_i8mma::Geo;
 
 constexpr int kBK = 64;        /* bytes of K per step: one swizzled row */
-constexpr int kStages = 4;     /* ring slots */
-constexpr int kAhead = 2;      /* steps loaded ahead of the one multiplied */
 constexpr int kAlign = 1024;   /* the ring's start (a multiple of the swizzle period) */
 
 template <int WGS, int BN>
 struct Tile {
   static constexpr int BM = 64 * WGS, kThreads = 128 * WGS;
+  /* Ring slots: the steps loaded ahead (kStages - 2) cover the latency of
+   * device memory only when they hold enough bytes per SM; the wide tiles,
+   * one block per SM, take as many as shared memory holds, the 128 x 128
+   * tile as many as leave room for two blocks per SM. The slot of the
+   * step in flight and of the one multiplied make the other two. */
+  static constexpr int kStages = BM + BN >= 384 ? 7 : (BM == 128 && BN == 128 ? 5 : 4);
+  static constexpr int kAhead = kStages - 2;
   static constexpr int kStageBytes = (BM + BN) * kBK;
   /* the i8 output tile's row pitch: 16 bytes of padding put the 8 rows a
    * warp's pair stores reach in different banks, and keep rows 16-byte
@@ -75,7 +81,10 @@ constexpr int min_blocks() {
   return BN == 64 ? 8 / WGS : 1;
 }
 
-template <int WGS, int BN>
+/* kPointwise: a 1x1, stride 1, unpadded layer, whose A is x itself (row m
+ * of A is pixel m): no window arithmetic per row or step, which in the
+ * short reductions of such layers is a good part of the instructions. */
+template <int WGS, int BN, bool kPointwise>
 __global__ void __launch_bounds__(WGS * 128, min_blocks<WGS, BN>())
     conv_wgmma_kernel(const int8_t *__restrict__ x, const int8_t *__restrict__ w, void *y,
                       int y_i8, Geo g, InferCudaInt8Epilogue e) {
@@ -92,6 +101,7 @@ __global__ void __launch_bounds__(WGS * 128, min_blocks<WGS, BN>())
   const int n_tiles = (g.cout + BN - 1) / BN;
   const int block_m = (int)(blockIdx.x / n_tiles) * BM, block_n = (int)(blockIdx.x % n_tiles) * BN;
   const int ktiles = (g.k + kBK - 1) / kBK;
+  constexpr int kStages = T::kStages, kAhead = T::kAhead;
   const int slots = ktiles < kStages ? ktiles : kStages;
   float *ch_k = (float *)(smem + slots * T::kStageBytes), *ch_b = ch_k + BN;
   int8_t *out_tile = (int8_t *)(ch_b + BN);
@@ -110,6 +120,11 @@ __global__ void __launch_bounds__(WGS * 128, min_blocks<WGS, BN>())
     int m = block_m + row0 + j * kRowStep;
     a_ok[j] = m < g.m;
     int mm = a_ok[j] ? m : 0;
+    if (kPointwise) {
+      a_ih[j] = a_iw[j] = 0;
+      a_off[j] = (int64_t)mm * g.c;
+      continue;
+    }
     int ow = mm % g.ow, t = mm / g.ow, oh = t % g.oh, n = t / g.oh;
     a_ih[j] = oh * g.sh - g.ph;
     a_iw[j] = ow * g.sw - g.pw;
@@ -123,8 +138,8 @@ __global__ void __launch_bounds__(WGS * 128, min_blocks<WGS, BN>())
   }
   /* the piece's place in K as tap row, tap column and channel, moved on
    * by kBK per step (steps are loaded in order) */
-  int cur_c, cur_r, cur_s;
-  {
+  int cur_c = 0, cur_r = 0, cur_s = 0;
+  if (!kPointwise) {
     int tap = col * 16 / g.c;
     cur_c = col * 16 - tap * g.c;
     cur_r = tap / g.kw;
@@ -134,10 +149,18 @@ __global__ void __launch_bounds__(WGS * 128, min_blocks<WGS, BN>())
     int8_t *as = smem + (kt % kStages) * T::kStageBytes, *bs = as + BM * kBK;
     const int kk = kt * kBK + col * 16;
     const bool k_ok = kk < g.k;
+    if (kPointwise) {
+#pragma unroll
+      for (int j = 0; j < kAch; j++) {
+        bool ok = a_ok[j] && k_ok;
+        infer_i8mma::cp_async16(as + (row0 + j * kRowStep) * kBK + dst_col,
+                                ok ? x + a_off[j] + kk : x, ok ? 16 : 0);
+      }
+    }
     const int dr = cur_r * g.dh, ds = cur_s * g.dw;
     const int64_t tap_off = ((int64_t)dr * g.w + ds) * g.c + cur_c;
 #pragma unroll
-    for (int j = 0; j < kAch; j++) {
+    for (int j = 0; j < (kPointwise ? 0 : kAch); j++) {
       int ih = a_ih[j] + dr, iw = a_iw[j] + ds;
       bool ok = a_ok[j] && k_ok && (unsigned)ih < (unsigned)g.h && (unsigned)iw < (unsigned)g.w;
       infer_i8mma::cp_async16(as + (row0 + j * kRowStep) * kBK + dst_col,
@@ -149,6 +172,7 @@ __global__ void __launch_bounds__(WGS * 128, min_blocks<WGS, BN>())
       infer_i8mma::cp_async16(bs + (row0 + j * kRowStep) * kBK + dst_col,
                               ok ? w + b_off[j] + kk : w, ok ? 16 : 0);
     }
+    if (kPointwise) return;
     cur_c += kBK;
     while (cur_c >= g.c) {
       cur_c -= g.c;
@@ -259,6 +283,7 @@ __global__ void __launch_bounds__(WGS * 128, min_blocks<WGS, BN>())
     return;
   }
   /* f32 output: from the registers */
+  const bool pairs_out = g.cout % 2 == 0 && ((uintptr_t)y & 7) == 0;
 #pragma unroll
   for (int j = 0; j < BN / 8; j++) {
     const int c = j * 8 + tq * 2;
@@ -268,12 +293,20 @@ __global__ void __launch_bounds__(WGS * 128, min_blocks<WGS, BN>())
       const int m = block_m + rbase + h * 8, co = block_n + c;
       if (m >= g.m) continue;
       const int64_t idx = (int64_t)m * g.cout + co;
+      float v[2];
 #pragma unroll
       for (int u = 0; u < 2; u++) {
-        if (co + u >= g.cout) continue;
-        float v = __fadd_rn(__fmul_rn(__int2float_rn(acc[4 * j + 2 * h + u]), u ? kk.y : kk.x),
-                            u ? bb.y : bb.x);
-        ((float *)y)[idx + u] = infer_i8mma::residual_act<true>(e, v, idx + u);
+        v[u] = __fadd_rn(__fmul_rn(__int2float_rn(acc[4 * j + 2 * h + u]), u ? kk.y : kk.x),
+                         u ? bb.y : bb.x);
+        if (co + u < g.cout) v[u] = infer_i8mma::residual_act<true>(e, v[u], idx + u);
+      }
+      /* a pair per store: the four threads of a row then write 32
+       * contiguous bytes */
+      if (pairs_out && co + 1 < g.cout) {
+        *(float2 *)((float *)y + idx) = make_float2(v[0], v[1]);
+      } else {
+        if (co < g.cout) ((float *)y)[idx] = v[0];
+        if (co + 1 < g.cout) ((float *)y)[idx + 1] = v[1];
       }
     }
   }
@@ -290,19 +323,20 @@ cudaError_t launch(const int8_t *x, const int8_t *w, void *y, int y_i8,
     return cudaErrorInvalidValue;
   using T = Tile<WGS, BN>;
   const size_t smem = T::smem((g.k + kBK - 1) / kBK);
-  /* above 48 KiB of dynamic shared memory a kernel must opt in (once; the
-   * attribute is per function) */
-  static bool opted;
-  if (!opted) {
-    cudaError_t err = cudaFuncSetAttribute(conv_wgmma_kernel<WGS, BN>,
-                                           cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                           (int)T::smem(kStages));
-    if (err != cudaSuccess) return err;
-    opted = true;
-  }
   dim3 grid((unsigned)(((int64_t)g.m + T::BM - 1) / T::BM * ((g.cout + BN - 1) / BN)));
-  conv_wgmma_kernel<WGS, BN>
-      <<<grid, T::kThreads, smem, (cudaStream_t)stream>>>(x, w, y, y_i8, g, *e);
+  const bool pointwise = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 &&
+                         g.pw == 0 && g.oh == g.h && g.ow == g.w;
+  auto kernel = pointwise ? conv_wgmma_kernel<WGS, BN, true> : conv_wgmma_kernel<WGS, BN, false>;
+  /* above 48 KiB of dynamic shared memory a kernel must opt in (once per
+   * form; the attribute is per function) */
+  static bool opted[2];
+  if (!opted[pointwise]) {
+    cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                           (int)T::smem(T::kStages));
+    if (err != cudaSuccess) return err;
+    opted[pointwise] = true;
+  }
+  kernel<<<grid, T::kThreads, smem, (cudaStream_t)stream>>>(x, w, y, y_i8, g, *e);
   return cudaGetLastError();
 }
 
