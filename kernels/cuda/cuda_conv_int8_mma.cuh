@@ -248,6 +248,20 @@ __device__ __forceinline__ void mma_s8(int32_t d[4], const unsigned a[4], unsign
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
+/* A thread's place in K as tap row r, tap column s and channel c, moved
+ * `bytes` further (taps in row-major order, channels fastest). */
+__device__ __forceinline__ void advance_k_cursor(const Geo &g, int bytes, int &r, int &s,
+                                                 int &c) {
+  c += bytes;
+  while (c >= g.c) {
+    c -= g.c;
+    if (++s == g.kw) {
+      s = 0;
+      ++r;
+    }
+  }
+}
+
 /* Byte kk of output pixel (pn, ih0, iw0)'s window row, or 0 outside. */
 __device__ __forceinline__ int8_t gather_x(const int8_t *__restrict__ x, const Geo &g, int pn,
                                            int ih0, int iw0, int kk) {
@@ -336,14 +350,7 @@ __global__ void __launch_bounds__(WM *WN * 32)
         cp_async16(bs + (row0 + j * kRowStep) * kLds + col * 16, src, ok ? 16 : 0);
       }
       /* the next call's piece: kBK bytes further along K */
-      cur_c += kBK;
-      while (cur_c >= g.c) {
-        cur_c -= g.c;
-        if (++cur_s == g.kw) {
-          cur_s = 0;
-          ++cur_r;
-        }
-      }
+      advance_k_cursor(g, kBK, cur_r, cur_s, cur_c);
     } else {
 #pragma unroll
       for (int j = 0; j < kAch; j++) {

@@ -172,15 +172,7 @@ __global__ void __launch_bounds__(WGS * 128, min_blocks<WGS, BN>())
       infer_i8mma::cp_async16(bs + (row0 + j * kRowStep) * kBK + dst_col,
                               ok ? w + b_off[j] + kk : w, ok ? 16 : 0);
     }
-    if (kPointwise) return;
-    cur_c += kBK;
-    while (cur_c >= g.c) {
-      cur_c -= g.c;
-      if (++cur_s == g.kw) {
-        cur_s = 0;
-        ++cur_r;
-      }
-    }
+    if (!kPointwise) infer_i8mma::advance_k_cursor(g, kBK, cur_r, cur_s, cur_c);
   };
 
   /* The epilogue's operands, fetched while the products run: the channel
